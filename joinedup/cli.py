@@ -1,0 +1,22 @@
+"""The `joinedup` command. Each subcommand lives in the module that owns the capability."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="joinedup",
+    help="Join up what citizens do across every contact channel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Simulate, ingest, link and report on multi-channel council contacts."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Identity resolution: from channel contacts to known or pseudonymous persons."""
