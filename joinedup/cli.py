@@ -18,5 +18,10 @@ def main() -> None:
     """Simulate, ingest, link and report on multi-channel council contacts."""
 
 
+from joinedup.simulate.cli import register as _register_simulate  # noqa: E402
+
+_register_simulate(app)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
