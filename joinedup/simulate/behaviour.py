@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -27,6 +28,8 @@ HOUR_WEIGHT_WEEKEND = (
     0.90, 0.85, 0.80, 0.75, 0.70, 0.65, 0.60, 0.60, 0.55, 0.45, 0.30, 0.15,
 )
 HOURS = tuple(range(24))
+_HOUR_CUM_WEEKDAY = tuple(accumulate(HOUR_WEIGHT_WEEKDAY))
+_HOUR_CUM_WEEKEND = tuple(accumulate(HOUR_WEIGHT_WEEKEND))
 # Where people go after a channel failed them (assumed; social only for social users).
 SWITCH_TO = {
     "phone": {"email": 0.35, "web_form": 0.25, "webchat": 0.12, "face_to_face": 0.10, "social": 0.12, "letter": 0.06},
@@ -91,8 +94,8 @@ def _pick(rng: random.Random, weights: dict[str, float], allowed: set[str] | Non
 
 
 def start_time(rng: random.Random, day: date) -> datetime:
-    weights = HOUR_WEIGHT_WEEKEND if day.weekday() >= 5 else HOUR_WEIGHT_WEEKDAY
-    hour = rng.choices(HOURS, weights)[0]
+    cum = _HOUR_CUM_WEEKEND if day.weekday() >= 5 else _HOUR_CUM_WEEKDAY
+    hour = rng.choices(HOURS, cum_weights=cum)[0]
     return clock.at_local(day, hour + rng.random()) + timedelta(seconds=rng.randrange(60))
 
 
@@ -131,7 +134,7 @@ class JourneyEngine:
             weights["sms"] = 0.0
         if not clock.is_open(t, s.phone_hours):  # out of hours, most people go digital
             for ch in ("phone", "face_to_face", "webchat"):
-                weights[ch] *= 0.35
+                weights[ch] *= s.out_of_hours_staffed_factor
         return _pick(rng, weights)
 
     def _switch_channel(self, p: Person, from_channel: str) -> str:
@@ -145,11 +148,11 @@ class JourneyEngine:
         return f"{key}-{n:04d}"
 
     # --- a journey ---------------------------------------------------------------------------------------
-    def journey(self, p: Person, day: date, services: tuple[str, ...], service_w: tuple[float, ...]) -> Journey:
+    def journey(self, p: Person, day: date, services: tuple[str, ...], service_cw: tuple[float, ...]) -> Journey:
         s, rng = self.s, self.rng
         self._journeys += 1
         jid = f"J{self._journeys:08d}"
-        service = rng.choices(services, service_w)[0]
+        service = rng.choices(services, cum_weights=service_cw)[0]
         t = start_time(rng, day)
         channel = self.first_channel(p, t)
         contacts: list[Contact] = []
@@ -180,8 +183,9 @@ class JourneyEngine:
                 if rng.random() >= s.phone_switch_after_fail:
                     break
                 next_channel = self._switch_channel(p, "phone")
-            if next_channel == "phone" and not clock.is_open(t, s.phone_hours) and rng.random() < 0.6:
-                t = clock.next_open(t, s.phone_hours) + timedelta(minutes=_expo(rng, 90))
+            staffed = {"phone": s.phone_hours, "webchat": s.webchat_hours}.get(next_channel)
+            if staffed and not clock.is_open(t, staffed) and rng.random() < s.wait_for_opening:
+                t = clock.next_open(t, staffed) + timedelta(minutes=_expo(rng, 90))
             channel = next_channel
         return Journey(jid, p, service, contacts, resolved)
 

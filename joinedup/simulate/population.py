@@ -7,6 +7,7 @@ address) or absent (visitors, new residents). Keeping both lets later steps be s
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -208,17 +209,20 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
     """Register citizens first (keys C…), then people the register does not know."""
     rng = random.Random(f"{seed}:population")
     total = int(round(citizens / (1 - settings.share_not_in_register)))
-    fore = vocab.forenames()
+    fore = {sex: (names, list(accumulate(w))) for sex, (names, w) in vocab.forenames().items()}
     family_names, family_w = vocab.surnames()
+    family_cw = list(accumulate(family_w))
     domains = [d for d, _ in vocab.EMAIL_DOMAINS]
-    domain_w = [w for _, w in vocab.EMAIL_DOMAINS]
+    domain_cw = list(accumulate(w for _, w in vocab.EMAIL_DOMAINS))
     locations = [loc for loc, _ in vocab.LOCATIONS]
-    location_w = [w for _, w in vocab.LOCATIONS]
+    location_cw = list(accumulate(w for _, w in vocab.LOCATIONS))
 
     # households of 1-5 people, sized like English households (mean about 2.4)
     sizes: list[int] = []
-    while sum(sizes) < total:
-        sizes.append(rng.choices((1, 2, 3, 4, 5), (0.30, 0.35, 0.15, 0.13, 0.07))[0])
+    placed = 0
+    while placed < total:
+        sizes.append(rng.choices((1, 2, 3, 4, 5), cum_weights=(0.30, 0.65, 0.80, 0.93, 1.0))[0])
+        placed += sizes[-1]
     addresses = _addresses(rng, len(sizes))
     movers = _addresses(rng, max(1, int(len(sizes) * settings.share_changed_address) + 1))
 
@@ -232,7 +236,7 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
         landline = (
             f"0113{rng.randint(0, 9999999):07d}" if rng.random() < settings.share_household_landline else ""
         )
-        house_family = rng.choices(family_names, family_w)[0]
+        house_family = rng.choices(family_names, cum_weights=family_cw)[0]
         account = f"CTA{rng.randint(10_000_000, 99_999_999)}"
         shared_email = ""
         for m in range(size):
@@ -243,23 +247,23 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
             dob = today - timedelta(days=age * 365 + rng.randint(0, 364))
             sex = rng.choice("FM")
             names, weights = fore[sex]
-            given = rng.choices(names, weights)[0]
+            given = rng.choices(names, cum_weights=weights)[0]
             nicks = vocab.nicknames_of(given)
             nick = rng.choice(nicks) if nicks and rng.random() < 0.5 else given
-            family = house_family if rng.random() < 0.85 else rng.choices(family_names, family_w)[0]
+            family = house_family if rng.random() < 0.85 else rng.choices(family_names, cum_weights=family_cw)[0]
             title = rng.choice(vocab.TITLES[sex])
             local = _email_local(rng, given, nick, family, dob)
-            email = f"{local}@{rng.choices(domains, domain_w)[0]}"
+            email = f"{local}@{rng.choices(domains, cum_weights=domain_cw)[0]}"
             while email in used_emails:
-                email = f"{local}{rng.randint(1, 9999)}@{rng.choices(domains, domain_w)[0]}"
+                email = f"{local}{rng.randint(1, 9999)}@{rng.choices(domains, cum_weights=domain_cw)[0]}"
             used_emails.add(email)
             if m == 1 and rng.random() < settings.share_household_shared_email:
                 email = shared_email or email
             shared_email = shared_email or email
-            mobile = _mobile(rng, used_phones) if rng.random() < 0.93 else ""
+            mobile = _mobile(rng, used_phones) if not landline or rng.random() < 0.85 else ""
             reg_email = email
             if rng.random() < settings.share_changed_email:
-                reg_email = f"{_email_local(rng, given, nick, family, dob)}@{rng.choices(domains, domain_w)[0]}"
+                reg_email = f"{_email_local(rng, given, nick, family, dob)}@{rng.choices(domains, cum_weights=domain_cw)[0]}"
             reg_phone = landline if landline and (not mobile or rng.random() < 0.5) else mobile
             uses_social = rng.random() < settings.share_social_users * (1.4 if age < 50 else 0.6)
             platform = ""
@@ -271,7 +275,7 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
                 if platform == "facebook":
                     handle = handle.replace("_", ".").lower()
                 display = _display_name(rng, given, nick, family, has_name)
-                location = rng.choices(locations, location_w)[0].format(town=(moved or addr).town)
+                location = rng.choices(locations, cum_weights=location_cw)[0].format(town=(moved or addr).town)
                 handle_known = rng.random() < settings.share_known_handles
             expect = 15.0 if rng.random() < settings.social_share_expect_15min else (
                 settings.social_x_expectation_minutes if platform == "x" else 240.0

@@ -11,6 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def simulate(
     engine = JourneyEngine(settings, seed)
     renderer = Renderer(settings, seed)
     services = tuple(settings.service_mix)
-    service_w = tuple(settings.service_mix.values())
+    service_cw = tuple(accumulate(settings.service_mix.values()))
     end = start + timedelta(days=days - 1)
     summary = Summary(citizens=citizens, persons=len(people), days=days, start=start)
     by_channel: Counter[str] = Counter({ch: 0 for ch in CHANNELS})
@@ -143,7 +144,7 @@ def simulate(
         for d, who in enumerate(_needs_by_day(people, days, start, seed)):
             day = start + timedelta(days=d)
             for idx in who.tolist():
-                j = engine.journey(people[idx], day, services, service_w)
+                j = engine.journey(people[idx], day, services, service_cw)
                 kept = [c for c in j.contacts if clock.local(c.occurred_at).date() <= end]
                 if not kept:
                     continue

@@ -87,10 +87,10 @@ class Settings:
     # Social is only open to social users, whose mix shifts towards it (see social_first_share).
     channel_mix: dict[str, float] = field(
         default_factory=lambda: {
-            "phone": 0.36,
+            "phone": 0.30,
             "web_form": 0.20,
             "email": 0.13,
-            "sms": 0.12,
+            "sms": 0.16,
             "webchat": 0.07,
             "face_to_face": 0.05,
             "letter": 0.03,
@@ -99,6 +99,11 @@ class Settings:
     )
     # Share of a social user's needs that start on social media (assumed).
     social_first_share: float = 0.30
+    # Out of opening hours, how much less likely people are to try a staffed channel first (assumed).
+    out_of_hours_staffed_factor: float = 0.25
+    # When the next step is a call or a chat and the line is closed, the share who wait for it to open rather
+    # than try anyway (assumed).
+    wait_for_opening: float = 0.8
 
     # --- opening hours (local time, Monday=0) -----------------------------------------------------------
     phone_hours: tuple[float, float] = (8.5, 17.0)
@@ -109,9 +114,9 @@ class Settings:
 
     # --- phone ------------------------------------------------------------------------------------------
     # Mean queue wait at normal load, seconds; staffing makes Monday mornings and lunchtimes slower (assumed).
-    phone_mean_wait_s: float = 150.0
+    phone_mean_wait_s: float = 70.0
     # Mean caller patience before abandoning, seconds (assumed).
-    phone_mean_patience_s: float = 240.0
+    phone_mean_patience_s: float = 300.0
     phone_mean_talk_s: float = 330.0
     # Callers try at most twice before switching channel or giving up; a fifth try only once (issue #2).
     phone_share_single_try: float = 0.20
@@ -147,7 +152,7 @@ class Settings:
     letter_reply_working_days: tuple[int, int] = (5, 15)
     sms_median_reply_min: float = 90.0
     counter_mean_wait_min: float = 12.0
-    counter_mean_patience_min: float = 30.0
+    counter_mean_patience_min: float = 60.0
 
     # --- resolution and failure demand ------------------------------------------------------------------
     # First-contact resolution by channel once a human handled the contact (assumed).
