@@ -1,10 +1,11 @@
 # The two commands in the README. Everything else is a helper for them.
 SHELL := /bin/bash
 
-# Use uv from PATH, else the copy pip installs into this Python (bootstrap below).
+# Use uv from PATH, else a private copy installed with pip by the bootstrap below.
+UV_BOOT := .uv-bootstrap/bin/uv
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
-UV := python3 -m uv
+UV := $(UV_BOOT)
 endif
 
 DEMO_DIR ?= demo
@@ -17,8 +18,16 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@[ -x "$(UV)" ] || command -v "$(UV)" >/dev/null 2>&1 || $(MAKE) --no-print-directory $(UV_BOOT)
 	@$(UV) sync --frozen
+
+# A venv keeps uv away from a system Python that refuses pip installs (PEP 668); without the venv module,
+# fall back to a user install.
+$(UV_BOOT):
+	@echo "uv not found: installing it with pip"
+	@python3 -m venv .uv-bootstrap 2>/dev/null && .uv-bootstrap/bin/pip install --quiet uv \
+	  || { rm -rf .uv-bootstrap; python3 -m pip install --quiet --user --break-system-packages uv \
+	       && mkdir -p .uv-bootstrap/bin && ln -sf "$$(python3 -m site --user-base)/bin/uv" $(UV_BOOT); }
 
 ## demo: run the main job on the embedded default (DuckDB, simulated data) and say where the results are
 demo: bootstrap
