@@ -1,0 +1,90 @@
+{#-
+    Contacts with the person linkage resolved them to, their cost, the primary response target for their
+    channel, and the local-time facts that reporting groups by. Identity stays out: only keyed hashes.
+-#}
+with
+
+contacts as (
+    select * from {{ ref('int_contacts__unioned') }}
+),
+
+links as (
+    select * from {{ ref('stg_linkage__contact_persons') }}
+),
+
+costs as (
+    select * from {{ ref('channel_costs') }}
+),
+
+primary_targets as (
+    select * from {{ ref('sla_targets') }}
+    where is_primary
+),
+
+joined as (
+    select
+        links.contact_key,
+        links.person_key,
+        links.link_decision,
+        links.match_probability,
+        contacts.channel,
+        contacts.platform,
+        contacts.service,
+        contacts.direction,
+        contacts.outcome,
+        contacts.occurred_at,
+        contacts.first_response_at,
+        contacts.resolved_at,
+        contacts.wait_seconds,
+        contacts.handle_seconds,
+        {{ local_time('contacts.occurred_at') }} as occurred_local,
+        primary_targets.sla_name,
+        primary_targets.target_minutes as sla_target_minutes,
+        costs.cost_per_contact_gbp as cost_gbp
+    from contacts
+    left join links on contacts.contact_id = links.contact_id
+    left join costs on contacts.channel = costs.channel
+    left join primary_targets
+        on contacts.channel = primary_targets.channel
+        and (primary_targets.platform is null or primary_targets.platform = contacts.platform)
+),
+
+final as (
+    select
+        contact_key,
+        person_key,
+        link_decision,
+        match_probability,
+        channel,
+        platform,
+        service,
+        direction,
+        outcome,
+        occurred_at,
+        first_response_at,
+        resolved_at,
+        wait_seconds,
+        handle_seconds,
+        cast(occurred_local as date) as occurred_local_date,
+        cast(date_trunc('month', occurred_local) as date) as occurred_month,
+        hour(occurred_local) as occurred_local_hour,
+        isodow(occurred_local) as occurred_local_weekday,
+        epoch(first_response_at - occurred_at) as response_seconds,
+        sla_name,
+        sla_target_minutes,
+        first_response_at is not null as is_responded,
+        coalesce(epoch(first_response_at - occurred_at) <= sla_target_minutes * 60, false) as is_sla_met,
+        (
+            isodow(occurred_local) > 5
+            or hour(occurred_local) + minute(occurred_local) / 60.0 < {{ var('office_open_hour') }}
+            or hour(occurred_local) + minute(occurred_local) / 60.0 >= {{ var('office_close_hour') }}
+        ) as is_out_of_hours,
+        outcome in ('missed', 'no_response') as is_unanswered,
+        outcome = 'abandoned' as is_abandoned,
+        outcome = 'failed' as is_failed_self_service,
+        resolved_at is not null or outcome = 'resolved' as is_resolved,
+        cost_gbp
+    from joined
+)
+
+select * from final

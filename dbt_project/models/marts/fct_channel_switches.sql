@@ -1,0 +1,26 @@
+with
+
+transitions as (
+    select * from {{ ref('int_contact_transitions') }}
+),
+
+final as (
+    select
+        transition_id as switch_id,
+        journey_id,
+        person_key,
+        service,
+        from_contact_key,
+        to_contact_key,
+        from_channel,
+        to_channel,
+        from_occurred_at,
+        to_occurred_at,
+        minutes_between,
+        switch_trigger,
+        occurred_month
+    from transitions
+    where is_channel_switch
+)
+
+select * from final

@@ -1,0 +1,43 @@
+with
+
+contacts as (
+    select * from {{ ref('int_contacts__sequenced') }}
+),
+
+final as (
+    select
+        contact_key,
+        person_key,
+        journey_id,
+        contact_sequence,
+        channel,
+        platform,
+        service,
+        direction,
+        outcome,
+        occurred_at,
+        first_response_at,
+        resolved_at,
+        occurred_local_date,
+        occurred_month,
+        occurred_local_hour,
+        occurred_local_weekday,
+        wait_seconds,
+        handle_seconds,
+        response_seconds,
+        sla_name,
+        sla_target_minutes,
+        is_responded,
+        is_sla_met,
+        is_out_of_hours,
+        is_resolved,
+        is_repeat_contact,
+        is_failure_demand,
+        is_channel_switch,
+        cost_gbp,
+        link_decision,
+        match_probability
+    from contacts
+)
+
+select * from final

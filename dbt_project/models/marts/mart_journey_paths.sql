@@ -1,0 +1,36 @@
+{#- The most common journey paths, as walked (phone>phone>email) and with repeats collapsed (phone>email). -#}
+with
+
+journeys as (
+    select * from {{ ref('fct_journeys') }}
+),
+
+both_kinds as (
+    select 'uncollapsed' as path_kind, channel_path as path, * exclude (channel_path) from journeys
+    union all
+    select 'collapsed' as path_kind, channel_path_collapsed as path, * exclude (channel_path) from journeys
+),
+
+counted as (
+    select
+        path_kind,
+        path,
+        count(*) as journeys,
+        count(distinct person_key) as persons,
+        avg(contacts) as avg_contacts,
+        avg(case when is_resolved then 1.0 else 0.0 end) as resolved_share,
+        avg(total_cost_gbp) as avg_cost_gbp,
+        count(*) / sum(count(*)) over (partition by path_kind) as share_of_journeys
+    from both_kinds
+    group by path_kind, path
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by path_kind order by journeys desc, path) as path_rank
+    from counted
+)
+
+select * from ranked
+where path_rank <= {{ var('top_paths') }}

@@ -1,0 +1,1 @@
+{{ stg_contacts('sms') }}

@@ -1,0 +1,1 @@
+"""From landed contacts to published journey tables: link, build (dbt), gate (GX), publish."""

@@ -1,0 +1,51 @@
+"""Where the journeys pipeline reads and writes. Every location comes from the environment, with local defaults.
+
+The identity store and the warehouse are restricted (they hold or can reach PII); the analytics file is what BI
+users open, published only after the gate passes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from joinedup.ingest.config import lake_root
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = [
+    "analytics_path", "dbt_project_dir", "identity_root", "lake_root", "register_path", "reports_root",
+    "warehouse_path",
+]
+
+
+def _path(var: str, default: str) -> Path:
+    return Path(os.environ.get(var, default))
+
+
+def identity_root() -> Path:
+    """Restricted identity store: linkage state, contact -> person mapping, review queue."""
+    return _path("JOINEDUP_IDENTITY", "data/identity")
+
+
+def register_path() -> Path:
+    """The citizen register (CRM export) as delivered."""
+    return _path("JOINEDUP_REGISTER", "data/register/citizens.csv")
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file dbt builds into (restricted, single writer)."""
+    return _path("JOINEDUP_WAREHOUSE", "data/warehouse/joinedup.duckdb")
+
+
+def analytics_path() -> Path:
+    """The published analytics DuckDB file BI users open read-only."""
+    return _path("JOINEDUP_ANALYTICS", "data/analytics/joinedup_analytics.duckdb")
+
+
+def reports_root() -> Path:
+    return _path("JOINEDUP_REPORTS", "data/reports")
+
+
+def dbt_project_dir() -> Path:
+    return _path("JOINEDUP_DBT_PROJECT", str(PROJECT_ROOT / "dbt_project"))
