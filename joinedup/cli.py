@@ -22,6 +22,14 @@ from joinedup.simulate.cli import register as _register_simulate  # noqa: E402
 
 _register_simulate(app)
 
+from joinedup.ingest.cli import register as _register_ingest  # noqa: E402
+
+_register_ingest(app)
+
+from joinedup.link_cli import register as _register_link  # noqa: E402
+
+_register_link(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

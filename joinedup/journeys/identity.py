@@ -53,7 +53,7 @@ def read_lake_contacts(lake: Path, columns: tuple[str, ...] = LINK_COLUMNS) -> p
     if not list((lake / "raw").glob("*/*/*.parquet")):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     cols = ", ".join(
-        f"strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at" if c == "occurred_at" else f"cast({c} as varchar) as {c}"
+        "strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at" if c == "occurred_at" else f"cast({c} as varchar) as {c}"
         for c in columns
     )
     with duckdb.connect() as con:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 
 from joinedup.simulate import clock
 from joinedup.simulate.population import Person

@@ -7,7 +7,7 @@ how real display names relate to register names.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from faker.providers.person.en_GB import Provider as _Person
 from nicknames import NickNamer
@@ -89,7 +89,7 @@ def _namer() -> NickNamer:
     return NickNamer()
 
 
-@lru_cache(maxsize=None)
+@cache
 def nicknames_of(given: str) -> tuple[str, ...]:
     """Informal forms a person called `given` may go by (sorted, for determinism)."""
     return tuple(sorted(n.capitalize() for n in _namer().nicknames_of(given.lower()) if len(n) > 2))

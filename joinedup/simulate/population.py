@@ -7,9 +7,9 @@ address) or absent (visitors, new residents). Keeping both lets later steps be s
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 
 from joinedup.simulate import names as vocab
 from joinedup.simulate.settings import Settings

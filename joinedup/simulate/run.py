@@ -11,8 +11,8 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np

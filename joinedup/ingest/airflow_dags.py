@@ -1,0 +1,98 @@
+"""Builds one daily ingest DAG per channel in channels.yml. No business logic: every task calls
+joinedup.ingest.pipeline, which is what `joinedup ingest` runs too.
+
+    wait_for_delivery (sensor) -> stage -> validate (GX) -> publish (emits the channel's Asset)
+
+Each run covers one local business day: the data interval [00:00, 24:00) Europe/London, or the `day` param
+of a manual run. catchup=True, so unpaused DAGs backfill from the channel's start_date; `airflow backfill
+create --dag-id ingest_<channel> --from-date ... --to-date ...` re-runs a range.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from joinedup.ingest.assets import channel_asset
+from joinedup.ingest.config import BUSINESS_TZ as LOCAL_TZ
+from joinedup.ingest.config import Channel, load_channels
+
+
+def business_day(context: dict[str, Any]) -> date:
+    """The local day a run covers: the `day` param if given, else the data interval's start in London."""
+    param = (context.get("params") or {}).get("day")
+    if param:
+        return date.fromisoformat(str(param))
+    start = context.get("data_interval_start") or context.get("logical_date")
+    if start is None:
+        raise ValueError("a manual run without a data interval needs the `day` param (YYYY-MM-DD)")
+    return pendulum.instance(start).in_timezone(LOCAL_TZ).date()
+
+
+def _record_missing(context: dict[str, Any]) -> None:
+    """Sensor gave up: write the missing delivery into the load audit, so it is visible outside Airflow too."""
+    from joinedup.ingest import pipeline
+
+    channel = (context.get("dag") or context["ti"]).dag_id.removeprefix("ingest_")
+    day = business_day(context)
+    if pipeline.delivery_status(channel, day) == "missing":  # not some other failure of the sensor
+        pipeline.record_missing_delivery(channel, day, run=context.get("run_id"))
+
+
+def build_dag(ch: Channel) -> DAG:
+    asset = channel_asset(ch.name)
+
+    @dag(
+        dag_id=f"ingest_{ch.name}",
+        description=f"Land {ch.name} exports ({ch.source_system}) in lake/raw/{ch.name}",
+        schedule=CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ),
+        start_date=pendulum.parse(ch.start_date, tz=LOCAL_TZ),
+        catchup=True,
+        max_active_runs=4,
+        params={"day": Param(None, type=["null", "string"], description="Local day YYYY-MM-DD (manual runs)"),
+                "force": Param(False, type="boolean", description="Reload even if the files are unchanged")},
+        default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+        tags=["joinedup", "ingest", ch.name],
+        doc_md=__doc__,
+    )
+    def ingest() -> None:
+        @task.sensor(poke_interval=15 * 60, timeout=ch.delivery_timeout_hours * 3600, mode="reschedule",
+                     on_failure_callback=_record_missing)
+        def wait_for_delivery() -> PokeReturnValue:
+            """Done when the day folder exists (an empty folder is a valid empty day); fails after the
+            channel's delivery_timeout_hours, which marks the run failed and writes `missing_delivery`."""
+            from joinedup.ingest.pipeline import delivery_status
+
+            status = delivery_status(ch.name, business_day(get_current_context()))
+            return PokeReturnValue(is_done=status != "missing", xcom_value=status)
+
+        @task
+        def stage(status: str) -> dict[str, Any]:
+            from joinedup.ingest.pipeline import stage_day
+
+            ctx = get_current_context()
+            return stage_day(ch.name, business_day(ctx), run=ctx["run_id"], force=bool(ctx["params"].get("force")))
+
+        @task
+        def validate(manifest: dict[str, Any]) -> dict[str, Any]:
+            from joinedup.ingest.pipeline import validate_staged
+
+            return validate_staged([manifest])[0]
+
+        @task(outlets=[asset])
+        def publish(manifest: dict[str, Any]) -> dict[str, Any]:
+            from joinedup.ingest.pipeline import publish_day
+
+            return publish_day(manifest)
+
+        publish(validate(stage(wait_for_delivery())))
+
+    return ingest()
+
+
+def build_ingest_dags() -> dict[str, DAG]:
+    return {f"ingest_{name}": build_dag(ch) for name, ch in load_channels().items()}

@@ -1,0 +1,102 @@
+"""The channel config (channels.yml) and where exports and the lake live.
+
+Paths come from the environment so tests and the docker stack can point them elsewhere:
+JOINEDUP_EXPORTS (any fsspec URL or local path), JOINEDUP_LAKE (local path), JOINEDUP_CHANNELS (config file).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG = Path(__file__).with_name("channels.yml")
+BUSINESS_TZ = "Europe/London"  # export folders are named by the local business day (data contract)
+
+
+def exports_root() -> str:
+    return os.environ.get("JOINEDUP_EXPORTS", "data/exports")
+
+
+def lake_root() -> Path:
+    return Path(os.environ.get("JOINEDUP_LAKE", "data/lake"))
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("JOINEDUP_CHANNELS", str(DEFAULT_CONFIG)))
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One channel's entry in channels.yml, with shared value maps resolved."""
+
+    name: str
+    source_system: str
+    location: str
+    day_folder: str
+    pattern: str
+    format: str
+    encoding: str
+    timezone: str
+    required: tuple[str, ...]
+    key: tuple[Any, ...]
+    fields: dict[str, Any]
+    columns: tuple[str, ...] = ()
+    fallback_encoding: str | None = None
+    delimiter: str = ","
+    records: str | None = None
+    delivery_timeout_hours: float = 6.0
+    start_date: str = "2025-01-01"
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def day_url(self, day: date, exports: str | None = None) -> str:
+        """URL of the folder holding `day`'s files (no trailing slash)."""
+        root = (exports if exports is not None else exports_root()).rstrip("/")
+        base = self.location.format(exports=root).rstrip("/")
+        return f"{base}/{self.day_folder.format(day=day)}"
+
+    def file_glob(self, day: date) -> str:
+        return self.pattern.format(day=day)
+
+
+def parse_channels(doc: dict[str, Any]) -> dict[str, Channel]:
+    maps = doc.get("maps", {})
+    out: dict[str, Channel] = {}
+    for name, c in doc["channels"].items():
+        out[name] = Channel(
+            name=name,
+            source_system=c["source_system"],
+            location=c["location"],
+            day_folder=c.get("day_folder", "{day:%Y-%m-%d}"),
+            pattern=c["pattern"],
+            format=c["format"],
+            encoding=c.get("encoding", "utf-8"),
+            fallback_encoding=c.get("fallback_encoding"),
+            delimiter=c.get("delimiter", ","),
+            timezone=c.get("timezone", "UTC"),
+            required=tuple(c.get("required", ())),
+            columns=tuple(c.get("columns", ())),
+            key=tuple(c["key"]),
+            fields=dict(c["fields"]),
+            records=c.get("records"),
+            delivery_timeout_hours=float(c.get("delivery_timeout_hours", 6.0)),
+            start_date=str(c.get("start_date", "2025-01-01")),
+            maps=maps,
+        )
+    return out
+
+
+@cache
+def _load(path: str, mtime: float) -> dict[str, Channel]:
+    with open(path, encoding="utf-8") as f:
+        return parse_channels(yaml.safe_load(f))
+
+
+def load_channels(path: Path | None = None) -> dict[str, Channel]:
+    p = path or config_path()
+    return _load(str(p), p.stat().st_mtime)

@@ -1,0 +1,115 @@
+"""Builds the `journeys` DAG: link -> dbt build (cosmos) -> quality gate (GX) -> publish (write, audit, publish).
+
+Scheduled on the ingest Assets: it runs once every channel has landed new data since its last run (or when
+triggered by hand). Every task that opens the warehouse DuckDB file runs in the 1-slot `duckdb` pool, because
+DuckDB allows one process per file and Airflow runs each task in its own process.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, dag, task
+
+from joinedup.ingest.assets import channel_asset
+from joinedup.ingest.config import load_channels
+from joinedup.journeys import config
+
+DUCKDB_POOL = "duckdb"
+ANALYTICS_ASSET_URI = "joinedup://analytics"
+
+
+def analytics_asset() -> Asset:
+    return Asset(name="joinedup_analytics", uri=ANALYTICS_ASSET_URI, group="joinedup_published")
+
+
+def dbt_env() -> dict[str, str]:
+    """Absolute paths: cosmos runs dbt from a temporary copy of the project."""
+    return {
+        "JOINEDUP_LAKE": str(config.lake_root().resolve()),
+        "JOINEDUP_WAREHOUSE": str(config.warehouse_path().resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _dbt_task_group() -> Any:
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    project = config.dbt_project_dir().resolve()
+    manifest = project / "target" / "manifest.json"
+    return DbtTaskGroup(
+        group_id="dbt_build",
+        project_config=ProjectConfig(
+            dbt_project_path=project,
+            manifest_path=manifest if manifest.exists() else None,
+            env_vars=dbt_env(),
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="joinedup", target_name="local", profiles_yml_filepath=project / "profiles.yml"
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
+        render_config=RenderConfig(
+            # the manifest (from `dbt parse`) when present: parsing then takes half a second, not a dbt ls
+            load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
+        ),
+        operator_args={"pool": DUCKDB_POOL, "install_deps": False},
+    )
+
+
+def build_journeys_dag() -> DAG:
+    schedule = None
+    for name in load_channels():
+        schedule = channel_asset(name) if schedule is None else schedule & channel_asset(name)
+
+    @dag(
+        dag_id="journeys",
+        description="Link contacts to persons, build the journey marts, gate them and publish the analytics file",
+        schedule=schedule,
+        start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+        tags=["joinedup", "journeys"],
+        doc_md=__doc__,
+    )
+    def journeys() -> None:
+        @task
+        def link_contacts() -> dict[str, int]:
+            """Incremental identity resolution; PII stays in the identity store."""
+            from dataclasses import asdict
+
+            from joinedup.journeys.identity import run_link_step
+            from joinedup.journeys.pseudonym import load_key
+
+            return asdict(run_link_step(config.lake_root(), config.identity_root(), config.register_path(),
+                                        load_key()))
+
+        @task(pool=DUCKDB_POOL)
+        def quality_gate() -> dict[str, int]:
+            """great-expectations on every mart; a failure stops the run before publish."""
+            from joinedup.journeys.gate import gate_marts
+
+            return gate_marts(config.warehouse_path()).tables
+
+        @task(pool=DUCKDB_POOL, outlets=[analytics_asset()])
+        def publish() -> dict[str, Any]:
+            """Atomic swap of the analytics file, only after the gate passed."""
+            from joinedup.journeys.publish import publish_analytics
+
+            result = publish_analytics(config.warehouse_path(), config.analytics_path())
+            return {"path": str(result.path), "tables": result.tables}
+
+        linked = link_contacts()
+        built = _dbt_task_group()
+        gate = quality_gate()
+        linked >> built >> gate >> publish()
+
+    return journeys()

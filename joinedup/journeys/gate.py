@@ -1,0 +1,75 @@
+"""The quality gate on the marts: great-expectations suites in expectations/marts/, one per published table.
+
+GX runs on DataFrames pulled from the warehouse (its DuckDB SQL datasource is broken in GX 1.24), in bounded
+chunks so a council year's fct_contacts never has to fit in pandas at once. Nothing is published unless every
+expectation holds on every chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from joinedup.ingest.validate import _gx, _suite, suite_doc, suites_dir
+
+CHUNK_ROWS = 500_000
+
+
+class GateFailed(RuntimeError):
+    """The marts did not pass; the message lists every failed expectation."""
+
+
+@dataclass
+class GateReport:
+    tables: dict[str, int] = field(default_factory=dict)  # rows validated per table
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def mart_suites() -> list[str]:
+    return sorted(f"marts/{p.stem}" for p in (suites_dir() / "marts").glob("*.json"))
+
+
+def _describe(suite: str, result) -> str:
+    cfg = result.expectation_config
+    kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
+    res = result.result or {}
+    detail = ""
+    if "unexpected_count" in res:
+        sample = res.get("partial_unexpected_list") or []
+        detail = f": {res['unexpected_count']} unexpected, e.g. {sample[:3]!r}"
+    elif "observed_value" in res:
+        detail = f": observed {res['observed_value']!r}"
+    return f"{suite}: {cfg.type}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}){detail}"
+
+
+def validate_marts(warehouse: Path, chunk_rows: int = CHUNK_ROWS) -> GateReport:
+    """Run every mart suite against the warehouse; never raises for data, only reports."""
+    _, batch_def = _gx()
+    report = GateReport()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for suite_name in mart_suites():
+            table = suite_doc(suite_name)["meta"]["table"]
+            total = con.execute(f"select count(*) from {table}").fetchone()[0]
+            report.tables[table] = total
+            for offset in range(0, max(total, 1), chunk_rows):
+                df = con.execute(f"select * from {table} order by all limit {chunk_rows} offset {offset}").df()
+                batch = batch_def.get_batch(batch_parameters={"dataframe": df})
+                result = batch.validate(_suite(suite_name), result_format={"result_format": "SUMMARY"})
+                report.failures.extend(_describe(suite_name, r) for r in result.results if not r.success)
+    return report
+
+
+def gate_marts(warehouse: Path) -> GateReport:
+    report = validate_marts(warehouse)
+    if not report.passed:
+        raise GateFailed(
+            f"{len(report.failures)} expectation(s) failed on the marts in {warehouse}; nothing was published:\n- "
+            + "\n- ".join(report.failures)
+        )
+    return report

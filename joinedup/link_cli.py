@@ -1,0 +1,87 @@
+"""Typer commands for identity resolution: link, link-eval, link-review-export, link-review-import."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+
+def link_command(
+    register: Path = typer.Option(..., "--register", help="Register: Parquet or CSV with citizen_id."),
+    contacts: Path = typer.Option(..., "--contacts", help="Contacts: Parquet or CSV with contact_id."),
+    out: Path = typer.Option(..., "--out", help="Output: .parquet or .csv, one row per contact."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON; trained without labels if absent."),
+    state_dir: Path | None = typer.Option(None, "--state-dir", help="Identity store for incremental runs."),
+    save_model: Path | None = typer.Option(None, "--save-model", help="Write the model used to this JSON."),
+    review_out: Path | None = typer.Option(None, "--review-out", help="Also export the review queue here."),
+) -> None:
+    """Link contacts to register citizens or pseudonymous persons."""
+    from linkage.io import read_table, write_table
+    from linkage.model import Model
+    from linkage.pipeline import LinkStats, link
+    from linkage.review import review_queue
+
+    t0 = time.perf_counter()
+    reg, con = read_table(register), read_table(contacts)
+    mdl = Model.load(model) if model else None
+    stats = LinkStats()
+    result = link(reg, con, model=mdl, state_dir=state_dir, stats=stats, model_out=save_model)
+    write_table(result, out)
+    if review_out:
+        write_table(review_queue(result, reg, con), review_out)
+    counts = result["decision"].value_counts().to_dict()
+    typer.echo(f"linked {len(result)} contacts in {time.perf_counter() - t0:.1f}s: {counts}; "
+               f"pairs compared {stats.pairs}; rejected edges {stats.rejected_edges}; wrote {out}")
+
+
+def review_export_command(
+    register: Path = typer.Option(..., "--register"),
+    contacts: Path = typer.Option(..., "--contacts"),
+    result: Path = typer.Option(..., "--result", help="Output of `joinedup link`."),
+    out: Path = typer.Option(..., "--out", help="Review sheet (.csv or .parquet)."),
+) -> None:
+    """Export the review queue: contact and candidate citizen side by side, with match weights."""
+    from linkage.io import read_table, write_table
+    from linkage.review import review_queue
+
+    q = review_queue(read_table(result), read_table(register), read_table(contacts))
+    write_table(q, out)
+    typer.echo(f"{len(q)} pairs to review written to {out}; fill `decision` with accept or reject")
+
+
+def review_import_command(
+    decisions: Path = typer.Option(..., "--decisions", help="Filled-in review sheet."),
+    state_dir: Path = typer.Option(..., "--state-dir", help="Identity store the next `link` runs use."),
+) -> None:
+    """Import review decisions: accept = must-link, reject = cannot-link on every later run."""
+    from linkage.io import read_table
+    from linkage.review import import_decisions
+
+    n = import_decisions(read_table(decisions), state_dir)
+    typer.echo(f"stored {n} decisions in {state_dir}")
+
+
+def link_eval_command(
+    febrl: bool = typer.Option(True, "--febrl/--no-febrl", help="Score on FEBRL4."),
+    sim_dir: Path | None = typer.Option(None, "--sim-dir", help="`joinedup simulate` output (register, truth)."),
+    lake: Path | None = typer.Option(None, "--lake", help="`joinedup ingest` lake holding its contacts."),
+    citizens: int = typer.Option(20000, "--citizens", help="Simulate this many citizens if no --sim-dir."),
+    days: int = typer.Option(60, "--days", help="Simulate this many days if no --sim-dir."),
+    simulate: bool = typer.Option(True, "--simulate/--no-simulate", help="Simulate when no --sim-dir is given."),
+    splink: bool = typer.Option(True, "--splink/--no-splink", help="Also run Splink (needs `--group bench`)."),
+) -> None:
+    """Precision, recall and F1 of contact-to-citizen links, ours and Splink's, on FEBRL4 and simulated data."""
+    from linkage import evaluate
+
+    for line in evaluate.run_all(febrl=febrl, sim_dir=sim_dir, lake=lake, citizens=citizens, days=days,
+                                 simulate=simulate, splink=splink):
+        typer.echo(line)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link")(link_command)
+    app.command("link-eval")(link_eval_command)
+    app.command("link-review-export")(review_export_command)
+    app.command("link-review-import")(review_import_command)

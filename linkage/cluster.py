@@ -1,0 +1,231 @@
+"""Clustering contacts into persons under merge protection.
+
+Union-find over contact nodes (plus persons remembered from earlier runs). A node may carry a
+citizen (its confident register match) and citizens it must never join (review rejections).
+Edges are applied strongest first; an edge that would put two citizens - or a forbidden
+citizen - into one component is refused and audited. Components with a citizen are that
+citizen; the rest become pseudonymous persons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PERSON_NAMESPACE = "joinedup-person-v1"
+CONTACT_EDGE_KINDS = ("email", "phone", "handle", "case_ref")
+
+
+def pseudonym(anchor_contact_id: str) -> str:
+    """Stable, PII-free person id from the cluster's earliest contact id."""
+    digest = hashlib.sha256(f"{PERSON_NAMESPACE}:{anchor_contact_id}".encode()).hexdigest()
+    return "P" + digest[:15]
+
+
+def identifier_hash(kind: str, value: str) -> str:
+    """Identifiers are remembered as hashes: equality is all a later run needs."""
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:20]
+
+
+class Components:
+    """Union-find whose roots carry the component's citizen and forbidden citizens."""
+
+    def __init__(self, citizens: list[str | None], forbidden: list[frozenset | None]):
+        self.parent = list(range(len(citizens)))
+        self.citizen = list(citizens)
+        self.forbidden = list(forbidden)
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> str | None:
+        """Merge unless protected; returns None on success or the refusal reason."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        ca, cb = self.citizen[ra], self.citizen[rb]
+        if ca and cb and ca != cb:
+            return "two_citizens"
+        merged_citizen = ca or cb
+        fa, fb = self.forbidden[ra], self.forbidden[rb]
+        merged_forbidden = (fa or frozenset()) | (fb or frozenset()) if (fa or fb) else None
+        if merged_citizen and merged_forbidden and merged_citizen in merged_forbidden:
+            return "cannot_link"
+        self.parent[rb] = ra
+        self.citizen[ra] = merged_citizen
+        self.forbidden[ra] = merged_forbidden
+        return None
+
+
+@dataclass
+class ClusterResult:
+    person_id: np.ndarray  # per contact
+    citizen_id: np.ndarray  # per contact: the component's citizen or None
+    via_edge: np.ndarray  # per contact: True when the citizen came through a contact edge
+    aliases: pd.DataFrame  # old person id -> surviving person id
+    rejected: pd.DataFrame  # audit of refused contact edges
+
+
+def _conflicting(std: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two contacts that both state a forename, surname or DOB that clearly differ are not one
+    person, whatever identifier they share (a household e-mail, a partner's phone)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
+
+    from linkage.names import nickname_equivalent
+
+    def col(name):
+        v = std[name].to_numpy()
+        return v[a], v[b]
+
+    fa, fb = col("family")
+    ga, gb = col("given_canon")
+    da, db = col("dob")
+    out = np.zeros(len(a), dtype=bool)
+    both = pd.notna(fa) & pd.notna(fb)
+    if both.any():
+        jw = process.cpdist(list(fa[both]), list(fb[both]), scorer=JaroWinkler.normalized_similarity, workers=-1)
+        out[both] = jw < 0.8
+    for i in np.flatnonzero(pd.notna(ga) & pd.notna(gb) & (ga != gb) & ~out):
+        x, y = ga[i], gb[i]
+        if len(x) > 1 and len(y) > 1 and not nickname_equivalent(x, y):
+            out[i] = True
+    for i in np.flatnonzero(pd.notna(da) & pd.notna(db) & (da != db) & ~out):
+        out[i] = sum(p != q for p, q in zip(da[i], db[i])) > 1
+    return out
+
+
+def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] | None = None
+                  ) -> tuple[list[tuple[int, int, str]], list[dict]]:
+    """Chain edges between contacts sharing an identifier, with merge protection.
+
+    Refused: junk values, values on too many contacts, values the register shows are shared
+    by several citizens (a household landline), and links between contacts whose stated names
+    or DOBs conflict. Members are chained in name order so same-named contacts sit together.
+    """
+    from linkage.edges import EdgePolicy, is_junk
+
+    policy = EdgePolicy()
+    shared = shared or {}
+    edges: list[tuple[int, int, str]] = []
+    rejected: list[dict] = []
+    name_order = (std["family"].fillna("~") + "|" + std["given_canon"].fillna("~")).to_numpy().astype(str)
+    for kind in CONTACT_EDGE_KINDS:
+        col = std[kind].dropna()
+        if len(col) < 2:
+            continue
+        if kind == "phone":  # landlines are shared by households: not a reason to join contacts
+            from linkage.phones import is_personal
+
+            col = col[col.map(is_personal).astype(bool)]
+            if len(col) < 2:
+                continue
+        values = col.to_numpy().astype(str)
+        order = np.lexsort((name_order[col.index.to_numpy()], values))
+        v, pos = values[order], col.index.to_numpy()[order]
+        uniq, counts = np.unique(v, return_counts=True)
+        junk_kind = "reference" if kind == "case_ref" else kind
+        bad = np.zeros(len(uniq), dtype=bool)
+        kind_shared = shared.get(kind, set())
+        for k in np.flatnonzero(counts > 1):
+            reason = None
+            if is_junk(junk_kind, uniq[k], policy):
+                reason = "blocklist"
+            elif counts[k] > max_contacts:
+                reason = "fanout"
+            elif uniq[k] in kind_shared:
+                reason = "shared_in_register"
+            if reason:
+                bad[k] = True
+                rejected.append({"identifier": kind, "contacts": int(counts[k]), "reason": reason})
+        group = np.repeat(np.arange(len(uniq)), counts)
+        same = np.flatnonzero((v[1:] == v[:-1]) & ~bad[group[1:]]) + 1
+        a, b = pos[same - 1], pos[same]
+        conflict = _conflicting(std, a, b)
+        for _ in range(int(conflict.sum())):
+            rejected.append({"identifier": kind, "contacts": 2, "reason": "conflicting_names"})
+        edges.extend(zip(a[~conflict].tolist(), b[~conflict].tolist(), [kind] * int((~conflict).sum())))
+    return edges, rejected
+
+
+def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[str, frozenset],
+            occurred_at: pd.Series, previous: pd.DataFrame | None = None,
+            id_index: pd.DataFrame | None = None, max_contacts: int = 200,
+            shared: dict[str, set] | None = None) -> ClusterResult:
+    """Assign person ids to the contacts in `std` (standardised, positional index).
+
+    previous: contact_id, person_id, citizen_id from earlier runs.
+    id_index: kind, key_hash, person_id, citizen_id from earlier runs.
+    """
+    n = len(std)
+    prev = previous if previous is not None else pd.DataFrame(columns=["contact_id", "person_id", "citizen_id"])
+    idx = id_index if id_index is not None else pd.DataFrame(columns=["kind", "key_hash", "person_id", "citizen_id"])
+    persons = pd.concat([prev[["person_id", "citizen_id"]], idx[["person_id", "citizen_id"]]]).drop_duplicates("person_id")
+    person_node = {p: n + i for i, p in enumerate(persons["person_id"])}
+    citizens = [c if isinstance(c, str) else None for c in matched_citizen]
+    citizens += [c if isinstance(c, str) else None for c in persons["citizen_id"]]
+    forb = [cannot_link.get(cid) for cid in std["id"]] + [None] * len(persons)
+    comp = Components(citizens, forb)
+    rejected: list[dict] = []
+
+    def apply(a: int, b: int, kind: str) -> None:
+        reason = comp.union(a, b)
+        if reason:
+            rejected.append({"identifier": kind, "contacts": 2, "reason": reason})
+
+    # 1. contacts sharing an identifier in this run
+    edges, rej = contact_edges(std, max_contacts, shared)
+    rejected.extend(rej)
+    for a, b, kind in edges:
+        apply(a, b, kind)
+    # 2. identifiers remembered from earlier runs
+    if len(idx):
+        for kind in CONTACT_EDGE_KINDS:
+            col = std[kind].dropna()
+            if col.empty:
+                continue
+            hashes = pd.Series([identifier_hash(kind, v) for v in col], index=col.index)
+            known = idx[idx["kind"] == kind].drop_duplicates("key_hash").set_index("key_hash")["person_id"]
+            hit = hashes.map(known).dropna()
+            for pos, pid in hit.items():
+                apply(int(pos), person_node[pid], f"remembered_{kind}")
+    # 3. the same contact seen in an earlier run keeps its person (last, so a new register match
+    #    or review decision can still move it)
+    if len(prev):
+        prev_map = prev.drop_duplicates("contact_id").set_index("contact_id")["person_id"]
+        for pos, pid in std["id"].map(prev_map).dropna().items():
+            apply(int(pos), person_node[pid], "previous_run")
+
+    roots = np.fromiter((comp.find(i) for i in range(n)), dtype=np.int64, count=n)
+    root_citizen = np.array([comp.citizen[r] for r in roots], dtype=object)
+    # pseudonyms: reuse a remembered person of the component, else derive from the earliest contact
+    root_person: dict[int, str] = {}
+    aliases = []
+    person_ids = persons["person_id"].tolist()
+    for pid in sorted(person_ids):
+        r = comp.find(person_node[pid])
+        if comp.citizen[r]:
+            if pid != comp.citizen[r]:
+                aliases.append({"old_person_id": pid, "person_id": comp.citizen[r]})
+        elif r in root_person:
+            aliases.append({"old_person_id": pid, "person_id": root_person[r]})
+        else:
+            root_person[r] = pid
+    order = pd.DataFrame({"root": roots, "t": occurred_at.astype(str).where(occurred_at.notna(), "").to_numpy(),
+                          "id": std["id"].to_numpy()}).sort_values(["t", "id"])
+    first = order.drop_duplicates("root")
+    for r, cid in zip(first["root"], first["id"]):
+        if r not in root_person:
+            root_person[r] = pseudonym(cid)
+    person = np.array([root_citizen[i] or root_person[roots[i]] for i in range(n)], dtype=object)
+    via_edge = np.array([(root_citizen[i] is not None) and citizens[i] is None for i in range(n)])
+    return ClusterResult(person, root_citizen, via_edge,
+                         pd.DataFrame(aliases, columns=["old_person_id", "person_id"]),
+                         pd.DataFrame(rejected, columns=["identifier", "contacts", "reason"]))

@@ -1,0 +1,108 @@
+"""Comparison vectors with recordlinkage `Compare`, one feature per comparison.
+
+Each feature maps a candidate pair to an agreement level (see comparators.py); the model turns
+levels into match weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import recordlinkage
+from recordlinkage.base import BaseCompareFeature
+
+from linkage import comparators as cmp
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    left: tuple[str, ...]  # contact columns
+    right: tuple[str, ...]  # register columns
+    fn: Callable[..., np.ndarray]
+    levels: tuple[str, ...]  # labels for levels 0..k, weakest first
+    tf_column: str | None = None  # register column whose value frequency adjusts the top level
+    tf_extra: tuple[tuple[int, str], ...] = ()  # further (level, register column) TF adjustments
+
+    def tf_levels(self) -> dict[int, str]:
+        out = dict(self.tf_extra)
+        if self.tf_column:
+            out[len(self.levels) - 1] = self.tf_column
+        return out
+
+
+HANDLE_LEVELS = ("different", "surname_only", "forename_only", "forename_and_initial", "initial_and_surname",
+                 "forename_and_surname_prefix", "forename_and_surname")
+HANDLE_TF = ((5, "name_key3"), (4, "initial_key"), (3, "given_initial_key"), (2, "given_canon"), (1, "family"))
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("given_name", ("given", "given_canon"), ("given", "given_canon"), cmp.given_name,
+               ("different", "initial", "fuzzy", "nickname", "exact"), "given"),
+    Comparison("family_name", ("family",), ("family",), cmp.family_name,
+               ("different", "similar_or_prefix", "fuzzy", "exact"), "family"),
+    Comparison("date_of_birth", ("dob",), ("dob",), cmp.date_of_birth,
+               ("different", "year", "month_or_swap", "one_typo", "exact")),
+    Comparison("postcode", ("postcode", "pc_sector", "pc_district"), ("postcode", "pc_sector", "pc_district"),
+               cmp.postcode, ("different", "district", "sector", "exact"), "postcode"),
+    Comparison("address", ("address",), ("address",), cmp.address, ("different", "similar", "close", "exact")),
+    Comparison("town", ("town",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
+    Comparison("location", ("location",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
+    Comparison("email", ("email",), ("email",), cmp.exact, ("different", "exact")),
+    Comparison("phone", ("phone",), ("phone",), cmp.phone, ("different", "landline", "mobile")),
+    Comparison("reference", ("ref",), ("ref",), cmp.reference, ("different", "one_typo", "exact")),
+    Comparison("known_handle", ("handle",), ("known_handles",), cmp.known_handle, ("other_handles", "verified")),
+    Comparison("email_name", ("skip_email_name", "h_forename", "h_canon", "h_surnames", "h_initials"),
+               ("given", "given_canon", "family"), cmp.handle_name,
+               HANDLE_LEVELS, "name_key", HANDLE_TF),
+    Comparison("handle_name", ("skip_handle_name", "h_forename", "h_canon", "h_surnames", "h_initials"),
+               ("given", "given_canon", "family"), cmp.handle_name,
+               HANDLE_LEVELS, "name_key", HANDLE_TF),
+    Comparison("handle_year", ("has_dob", "h_years"), ("dob_year",), cmp.handle_year, ("different", "year")),
+)
+NAMES = tuple(c.name for c in COMPARISONS)
+
+
+class LevelFeature(BaseCompareFeature):
+    """A recordlinkage feature computing one comparison's levels."""
+
+    def __init__(self, comparison: Comparison):
+        super().__init__(list(comparison.left), list(comparison.right), label=comparison.name)
+        self._f_compare_vectorized = comparison.fn
+
+
+def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
+    """Columns the comparators condition on: whether a real name / DOB is present."""
+    con = con.copy()
+    con["has_name"] = con["given"].notna() | con["family"].notna()
+    con["has_dob"] = con["dob"].notna()
+    # handle and e-mail user-name evidence stand in for a name only when there is none
+    con["skip_handle_name"] = con["has_name"] | (con["h_source"] != "handle")
+    con["skip_email_name"] = con["has_name"] | (con["h_source"] != "email")
+    return con
+
+
+def compare_pairs(pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
+    """int8 level matrix (n_pairs x n_comparisons), columns in COMPARISONS order."""
+    if len(pairs) == 0:
+        return np.empty((0, len(COMPARISONS)), dtype=np.int8)
+    comp = recordlinkage.Compare([LevelFeature(c) for c in COMPARISONS])
+    levels = comp.compute(pairs, con, reg).to_numpy(dtype=np.int8)
+    _credit_swapped_names(levels, pairs, con, reg)
+    return levels
+
+
+def _credit_swapped_names(levels: np.ndarray, pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame) -> None:
+    """Forename/surname swapped between records: score both names as fuzzy agreement."""
+    g, f = NAMES.index("given_name"), NAMES.index("family_name")
+    weak = np.flatnonzero((levels[:, g] <= 1) & (levels[:, f] <= 1))
+    if len(weak) == 0:
+        return
+    ci = pairs.get_level_values(0).to_numpy()[weak]
+    ri = pairs.get_level_values(1).to_numpy()[weak]
+    swap = cmp.swapped_names(con["given"].to_numpy()[ci], con["family"].to_numpy()[ci],
+                             reg["given"].to_numpy()[ri], reg["family"].to_numpy()[ri])
+    levels[weak[swap], g] = 2
+    levels[weak[swap], f] = 2

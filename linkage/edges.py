@@ -1,0 +1,144 @@
+"""Deterministic edges from strong identifiers, with merge protection.
+
+An identifier agreement (email, phone, reference, verified handle) links a contact to a citizen
+outright unless: the value is junk (blocklist), the value belongs to several citizens in the
+register (a household phone, a shared family e-mail), or the rest of the evidence contradicts
+it. Every rejected edge is kept for audit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linkage.compare import NAMES
+
+IDENTIFIER_COMPARISONS = {"email": 1, "phone": 2, "reference": 2, "known_handle": 1}  # phone 2: mobiles only
+IDENTIFIER_COLUMNS = {"email": "email", "phone": "phone", "reference": "ref"}
+JUNK_EMAIL_LOCAL = frozenset(
+    ["test", "noreply", "no-reply", "donotreply", "none", "na", "n/a", "nil", "null", "unknown", "admin", "info", "enquiries", "contact", "webmaster", "postmaster", "example", "abc", "asdf", "xxx"]
+)
+JUNK_DOMAINS = frozenset({"example.com", "example.org", "test.com", "none.com", "nowhere.com"})
+_REPEATED = re.compile(r"^(\d)\1+$")
+
+
+@dataclass(frozen=True)
+class EdgePolicy:
+    max_citizens_per_identifier: int = 1  # a value on 2+ register records is not an identifier
+    max_contacts_per_identifier: int = 200  # contact-to-contact: a busier value is a switchboard
+    contradiction_bits: float = -6.0  # other evidence this negative vetoes the edge
+    blocked_values: frozenset[str] = field(default_factory=frozenset)  # e.g. the council switchboard
+
+
+DEFAULT_POLICY = EdgePolicy()
+
+
+def is_junk(kind: str, value: object, policy: EdgePolicy) -> bool:
+    """Placeholder and shared values that identify nobody."""
+    if not isinstance(value, str) or not value:
+        return True
+    if value in policy.blocked_values:
+        return True
+    if kind == "email":
+        local, _, domain = value.partition("@")
+        return local in JUNK_EMAIL_LOCAL or domain in JUNK_DOMAINS or len(local) < 2
+    if kind == "phone":
+        digits = value.lstrip("+")
+        return len(digits) < 10 or bool(_REPEATED.match(digits[2:])) or digits.endswith("000000")
+    if kind in ("reference", "case_ref"):
+        return len(value) < 4 or bool(_REPEATED.match(value))
+    if kind == "handle":
+        return not is_distinctive_handle(value)
+    return False
+
+
+def other_person(levels: np.ndarray) -> np.ndarray:
+    """Pairs that look like another member of the same household: a stated forename or DOB that
+    clearly differs, with nothing personal (exact DOB, personal reference, mobile) agreeing.
+    Data-entry errors in a forename come with a matching DOB or reference; relatives do not."""
+    col = {n: levels[:, NAMES.index(n)] for n in ("given_name", "date_of_birth", "reference", "phone")}
+    differs = (col["given_name"] == 0) | (col["date_of_birth"] == 0)
+    personal = (col["date_of_birth"] >= 3) | (col["reference"] == 2) | (col["phone"] == 2)
+    return differs & ~personal
+
+
+def person_evidence(levels: np.ndarray) -> np.ndarray:
+    """Pairs agreeing on something only one person in a household has: a forename, a DOB, a
+    mobile, a personal e-mail or reference, a handle. A landline, an address and a surname are
+    the household's; on their own they can send a contact to review, never link it."""
+    lv = {n: levels[:, NAMES.index(n)] for n in NAMES}
+    return ((lv["given_name"] >= 2) | (lv["date_of_birth"] >= 3) | (lv["phone"] == 2) | (lv["email"] == 1)
+            | (lv["reference"] == 2) | (lv["known_handle"] == 1) | (lv["handle_name"] >= 2)
+            | (lv["email_name"] >= 2))
+
+
+def is_distinctive_handle(handle: str) -> bool:
+    """Platforms keep handles unique, but a register's verified handle carries no platform, and
+    'jbrown' on one is someone else on another. Short all-letter handles are too common to be
+    an identifier on their own; they still count as evidence in the score."""
+    digits = sum(ch.isdigit() for ch in handle)
+    return len(handle) >= 12 or (len(handle) >= 6 and digits >= 2)
+
+
+def register_fanout(reg: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per identifier kind: how many register citizens hold each value."""
+    out = {}
+    for kind, col in IDENTIFIER_COLUMNS.items():
+        out[kind] = reg[col].map(reg[col].value_counts()).fillna(0).to_numpy()
+    handles = reg["known_handles"].dropna().str.split("|").explode()
+    per_handle = handles.map(handles.value_counts())
+    out["known_handle"] = per_handle.groupby(level=0).max().reindex(reg.index).fillna(0).to_numpy()
+    return out
+
+
+def judge_edges(levels: np.ndarray, weights: np.ndarray, reg_rows: np.ndarray, con_rows: np.ndarray,
+                con: pd.DataFrame, reg: pd.DataFrame, fanout: dict[str, np.ndarray],
+                policy: EdgePolicy) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Per pair: the accepted edge's identifier ('' if none), an accepted mask, and the audit."""
+    n = len(levels)
+    kind = np.full(n, "", dtype=object)
+    accepted = np.zeros(n, dtype=bool)
+    audits = []
+    other = np.array([name not in IDENTIFIER_COMPARISONS for name in NAMES])
+    other_bits = weights[:, other].sum(axis=1)
+    # a stated forename or DOB that disagrees means another person using the same identifier:
+    # the household e-mail, the partner's phone
+    person_differs = other_person(levels)
+    for comp, top in IDENTIFIER_COMPARISONS.items():
+        hits = np.flatnonzero((levels[:, NAMES.index(comp)] == top) & ~accepted)
+        if len(hits) == 0:
+            continue
+        if comp == "known_handle":
+            values, junk_kind = con["handle"].to_numpy()[con_rows[hits]], "handle"
+        else:
+            values, junk_kind = reg[IDENTIFIER_COLUMNS[comp]].to_numpy()[reg_rows[hits]], comp
+        uniq, inv = np.unique(values.astype(str), return_inverse=True)
+        junk = np.array([is_junk(junk_kind, v, policy) for v in uniq])[inv]
+        fan = fanout[comp][reg_rows[hits]] if comp in fanout else np.ones(len(hits))
+        reason = np.full(len(hits), "", dtype=object)
+        contra = other_bits[hits] < policy.contradiction_bits
+        reason[contra] = "contradiction"
+        reason[person_differs[hits]] = "different_person"
+        reason[fan > policy.max_citizens_per_identifier] = "fanout"
+        reason[junk] = "blocklist"
+        ok = reason == ""
+        kind[hits[ok]], accepted[hits[ok]] = comp, True
+        bad = hits[~ok]
+        if len(bad):
+            audits.append(pd.DataFrame({
+                "contact_id": con["id"].to_numpy()[con_rows[bad]],
+                "citizen_id": reg["id"].to_numpy()[reg_rows[bad]],
+                "identifier": comp,
+                "reason": reason[~ok],
+                "citizens_sharing_value": fan[~ok].astype(int),
+                "other_evidence_bits": np.round(other_bits[bad], 1),
+            }))
+    audit = pd.concat(audits, ignore_index=True) if audits else pd.DataFrame(columns=AUDIT_COLUMNS)
+    return kind, accepted, audit
+
+
+AUDIT_COLUMNS = ["contact_id", "citizen_id", "identifier", "reason", "citizens_sharing_value",
+                 "other_evidence_bits"]

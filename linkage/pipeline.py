@@ -1,0 +1,198 @@
+"""`link()`: register + contacts -> one row per contact with a person, a decision and its reasons.
+
+The Python entry point for the CLI and the Airflow pipeline. With `state_dir` it is incremental:
+people found on earlier runs keep their person ids, identifiers remembered from earlier runs
+join new contacts to them, and review decisions are applied as must-link / cannot-link.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from linkage.cluster import CONTACT_EDGE_KINDS, cluster, identifier_hash
+from linkage.edges import AUDIT_COLUMNS, EdgePolicy
+from linkage.match import BATCH_SIZE, match_batch, prepare_register, train
+from linkage.model import Model
+from linkage.standardise import standardise
+from linkage.state import State, load_state, save_table
+
+OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
+                  "explanation"]
+CLUSTER_COLUMNS = ["id", "given_canon", "family", "dob", *CONTACT_EDGE_KINDS]
+
+
+@dataclass
+class LinkStats:
+    contacts: int = 0
+    pairs: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    rejected_edges: int = 0
+
+
+def _resolve_model(model: Model | str | Path | None, state: State, reg, contacts: pd.DataFrame) -> Model:
+    if isinstance(model, Model):
+        return model
+    if model is not None:
+        return Model.load(model)
+    if state.model_path and state.model_path.exists():
+        return Model.load(state.model_path)
+    sample = contacts if len(contacts) <= 50_000 else contacts.sample(50_000, random_state=0)
+    return train(reg, standardise(sample, "contact_id"))
+
+
+def link(register: pd.DataFrame, contacts: pd.DataFrame, model: Model | str | Path | None = None,
+         state_dir: str | Path | None = None, policy: EdgePolicy | None = None,
+         batch_size: int = BATCH_SIZE, stats: LinkStats | None = None,
+         model_out: str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
+    """Link contacts to register citizens or pseudonymous persons; see OUTPUT_COLUMNS.
+
+    register: `citizen_id` + any register columns (strings). contacts: `contact_id` + any contact
+    columns. model: a Model, a path to model JSON, or None (reuse the state's, else train one
+    without labels). state_dir: the identity store for incremental runs (None: stateless).
+    """
+    stats = stats if stats is not None else LinkStats()
+    policy = policy or EdgePolicy()
+    if len(contacts) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
+    t0 = time.perf_counter()
+    state = load_state(state_dir)
+    reg = prepare_register(register)
+    stats.seconds["register"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    mdl = _resolve_model(model, state, reg, contacts)
+    if state.model_path is not None:
+        mdl.save(state.model_path)
+    if model_out is not None:
+        mdl.save(model_out)
+    stats.seconds["model"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cannot, must = state.cannot_link(), state.must_link()
+    results, audits, keep = [], [], []
+    contacts = contacts.reset_index(drop=True)
+    starts = list(range(0, len(contacts), batch_size))
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(starts)))
+    _WORKER.update(reg=reg, model=mdl, policy=policy, cannot=cannot, must=must)
+    batch_frames = (contacts.iloc[s0:s0 + batch_size] for s0 in starts)
+    try:
+        if n_workers > 1:
+            # fork after the register and model are built: workers share them copy-on-write;
+            # batches travel by pickle so workers never touch (and so copy) the parent's frame
+            gc.collect()
+            gc.freeze()
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(n_workers, initializer=_single_threaded) as pool:
+                outputs = list(pool.imap(_run_batch, batch_frames, chunksize=1))
+            gc.unfreeze()
+        else:
+            outputs = [_run_batch(b) for b in batch_frames]
+    finally:
+        _WORKER.clear()
+    for res, audit, std, st in outputs:
+        results.append(res)
+        audits.append(audit)
+        keep.append(std)
+        stats.pairs += st["pairs"]
+    stats.contacts = len(contacts)
+    res = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=OUTPUT_COLUMNS)
+    std_all = pd.concat(keep, ignore_index=True) if keep else pd.DataFrame(columns=CLUSTER_COLUMNS)
+    stats.seconds["match"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    matched = np.where(res["decision"].to_numpy() == "matched", res["candidate_citizen_id"].to_numpy(), None)
+    forbid: dict[str, set] = {}
+    for c, z in cannot:
+        forbid.setdefault(c, set()).add(z)
+    occurred = contacts["occurred_at"].reset_index(drop=True) if "occurred_at" in contacts else pd.Series(
+        [None] * len(contacts), dtype=object)
+    cl = cluster(std_all, matched, {k: frozenset(v) for k, v in forbid.items()}, occurred,
+                 previous=state["persons"], id_index=state["identifiers"],
+                 max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy))
+    stats.seconds["cluster"] = time.perf_counter() - t
+
+    out = res[["contact_id", "match_probability", "match_weight", "decision", "explanation"]].copy()
+    out["person_id"] = cl.person_id
+    out["citizen_id"] = cl.citizen_id
+    propagated = cl.via_edge
+    if propagated.any():
+        out.loc[propagated, "decision"] = "matched"
+        out.loc[propagated, "explanation"] = [
+            json.dumps({"via": "cluster:shared_identifier", "own": json.loads(e)}, separators=(",", ":"))
+            for e in out.loc[propagated, "explanation"]
+        ]
+    out.loc[out["decision"] != "matched", "citizen_id"] = None
+    out = out[OUTPUT_COLUMNS]
+
+    audit = pd.concat([a for a in audits if len(a)], ignore_index=True) if any(len(a) for a in audits) \
+        else pd.DataFrame(columns=AUDIT_COLUMNS)
+    stats.rejected_edges = len(audit) + len(cl.rejected)
+    if state.root is not None:
+        _persist(state, out, std_all, cl.aliases, audit)
+    return out
+
+
+_WORKER: dict = {}
+
+
+def _single_threaded() -> None:
+    """Each worker process is one core's worth: no extra rapidfuzz threads."""
+    from linkage import comparators
+
+    comparators.WORKERS = 1
+
+
+def _run_batch(batch: pd.DataFrame):
+    """Standardise and match one batch of contacts (a pure function of the batch)."""
+    w = _WORKER
+    std = standardise(batch, "contact_id")
+    res, audit, st = match_batch(std, w["reg"], w["model"], w["policy"], w["cannot"], w["must"])
+    return res, audit, std[CLUSTER_COLUMNS], st
+
+
+def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
+    """Identifier values held by several citizens: never a reason to join contacts either."""
+    out = {}
+    for kind in ("email", "phone"):
+        col = reg.std[kind].dropna()
+        counts = col.value_counts()
+        out[kind] = set(counts.index[counts > policy.max_citizens_per_identifier])
+    return out
+
+
+def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.DataFrame,
+             audit: pd.DataFrame) -> None:
+    alias_all = pd.concat([state["aliases"], aliases], ignore_index=True).drop_duplicates("old_person_id", keep="last")
+    amap = dict(zip(alias_all["old_person_id"], alias_all["person_id"]))
+    persons = pd.concat([
+        state["persons"][~state["persons"]["contact_id"].isin(out["contact_id"])],
+        out[["contact_id", "person_id", "citizen_id", "decision"]],
+    ], ignore_index=True)
+    persons["person_id"] = persons["person_id"].map(lambda p: amap.get(p, p))
+    ids = []
+    for kind in CONTACT_EDGE_KINDS:
+        col = std[kind].dropna()
+        ids.append(pd.DataFrame({
+            "kind": kind,
+            "key_hash": [identifier_hash(kind, v) for v in col],
+            "person_id": out["person_id"].to_numpy()[col.index.to_numpy()],
+            "citizen_id": out["citizen_id"].to_numpy()[col.index.to_numpy()],
+        }))
+    identifiers = pd.concat([state["identifiers"], *ids], ignore_index=True)
+    identifiers["person_id"] = identifiers["person_id"].map(lambda p: amap.get(p, p))
+    identifiers = identifiers.drop_duplicates(["kind", "key_hash"], keep="last")
+    save_table(state, "persons", persons)
+    save_table(state, "identifiers", identifiers)
+    save_table(state, "aliases", alias_all)
+    if len(audit):
+        old = state["rejected_edges"]
+        save_table(state, "rejected_edges", pd.concat([old, audit], ignore_index=True) if len(old) else audit)

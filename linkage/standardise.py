@@ -1,0 +1,207 @@
+"""Register and contact frames -> one standard schema that the comparators read.
+
+Pure pandas, one batch in, one batch out, so it can run per partition (mapInPandas) later.
+Expensive per-value work (nicknames, phonenumbers, handle decomposition) runs once per
+distinct value.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from linkage.dates import normalise_dob
+from linkage.edges import DEFAULT_POLICY, is_junk
+from linkage.emails import emails_in_text, local_part, normalise_email
+from linkage.handles import decompose, is_forename
+from linkage.mentions import account_refs_in_text, case_refs_in_text, signature_name
+from linkage.names import canonical, clean_name, family_key, map_unique, soundex
+from linkage.phones import phones_in_text, to_e164
+from linkage.postcodes import parse_postcode, postcodes_in_text
+
+STD_COLUMNS = [
+    "id", "given", "given_canon", "family", "family_sx", "name_key", "name_key3", "initial_key", "given_initial_key", "dob", "dob_year", "postcode", "pc_district",
+    "pc_sector", "address", "house_no", "town", "location", "email", "phone", "ref", "handle", "known_handles",
+    "h_source", "h_forename", "h_canon", "h_surnames", "h_initials", "h_years", "case_ref", "m_email", "m_phone",
+    "m_postcode",
+]
+ADDRESS_ABBREV = {
+    "st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "ln": "lane", "dr": "drive",
+    "cres": "crescent", "ct": "court", "pl": "place", "sq": "square", "gdns": "gardens",
+    "tce": "terrace", "cl": "close", "hse": "house", "flt": "flat", "apt": "flat",
+}
+_WORD = re.compile(r"[a-z0-9]+")
+_REF = re.compile(r"[^A-Z0-9]")
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    """The column as object strings with blanks as None; an all-null column if absent."""
+    if name not in df.columns:
+        return pd.Series(None, index=df.index, dtype=object)
+    s = df[name]
+    if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
+        s = s.astype(str).where(s.notna(), None)
+    s = s.astype(object)
+    blank = s.isna() | (s.str.strip() == "").fillna(True).astype(bool)
+    return s.where(~blank, None).astype(object)
+
+
+def _address(raw: str) -> str | None:
+    words = [ADDRESS_ABBREV.get(w, w) for w in _WORD.findall(raw.lower())]
+    return " ".join(words) or None
+
+
+def _ref(raw: str) -> str | None:
+    s = _REF.sub("", raw.upper())
+    return s or None
+
+
+def _town(raw: str) -> str | None:
+    return clean_name(raw.split(",")[0])
+
+
+def _handle_norm(raw: str) -> str | None:
+    s = raw.strip().lstrip("@").lower()
+    return s or None
+
+
+def _known_handles(raw: str) -> str | None:
+    hs = sorted({h for h in (_handle_norm(x) for x in raw.split(";")) if h})
+    return "|".join(hs) or None
+
+
+def _join(values) -> str | None:
+    return "|".join(str(v) for v in values) or None
+
+
+def _fill(a: pd.Series, b: pd.Series) -> pd.Series:
+    """a, with its nulls taken from b (object dtype kept)."""
+    return a.where(a.notna(), b).astype(object)
+
+
+def _display_words(s: str) -> tuple[str, str] | None:
+    w = s.split(" ")
+    return (w[0], w[-1]) if len(w) >= 2 and len(w[0]) >= 2 and len(w[-1]) >= 2 else None
+
+
+def _first(values: list[str]) -> str | None:
+    return values[0] if values else None
+
+
+def _parts(values: pd.Series, fn, fields: list[str]) -> pd.DataFrame:
+    """Several outputs of one per-value function, computed once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rows = [fn(u) for u in uniques]
+    cols = {}
+    for i, f in enumerate(fields):
+        arr = np.array([r[i] if r is not None else None for r in rows] + [None], dtype=object)
+        cols[f] = arr[codes]
+    return pd.DataFrame(cols, index=values.index)
+
+
+def _handle_fields(h: str) -> tuple | None:
+    p = decompose(h)
+    return (p.forename, p.forename_canonical, _join(p.surnames), _join(p.initials), _join(p.years))
+
+
+def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.DataFrame:
+    """Standard frame indexed 0..n-1 with STD_COLUMNS; `id` holds `id_column`.
+
+    handles=False skips reading names out of handles and e-mail user-names (the register side
+    never compares them, and it is the costliest step).
+    """
+    df = df.reset_index(drop=True)
+    out = pd.DataFrame(index=df.index)
+    out["id"] = df[id_column].astype(str)
+
+    given_raw, family_raw, display = _col(df, "given_name"), _col(df, "family_name"), _col(df, "display_name")
+    text = _col(df, "message_text")
+    has_text = bool(text.notna().any())
+    # no name fields: fall back to a full name, then a signed-off name in the message
+    display = _fill(display, _col(df, "full_name").where(given_raw.isna() & family_raw.isna(), None))
+    if has_text:
+        display = _fill(display, map_unique(text, signature_name))
+    display_clean = map_unique(display, clean_name)
+    # 'Lucy Smith' is a name; 'Lucy S' is not enough of one, and leaves the handle to speak
+    dw = _parts(display_clean, _display_words, ["first", "last"])
+    # ...and only if it starts with a forename: 'Grumpy Lover' and 'Northern Mrs' are not names
+    first_is_name = map_unique(dw["first"], lambda w: is_forename(clean_name(w) or "")).astype(bool)
+    use_display = given_raw.isna() & family_raw.isna() & dw["first"].notna() & first_is_name
+    given_src = given_raw.where(~use_display, dw["first"])
+    family_src = family_raw.where(~use_display, dw["last"])
+    out["given"] = map_unique(given_src, lambda s: (clean_name(s) or "").split(" ")[0] or None)
+    out["given_canon"] = map_unique(out["given"], canonical)
+    out["family"] = map_unique(family_src, family_key)
+    out["family_sx"] = map_unique(out["family"], soundex)
+    out["name_key"] = (out["given_canon"] + "|" + out["family"]).where(out["family"].notna(), None)
+    out["initial_key"] = (out["given"].str[:1] + "|" + out["family"]).where(out["family"].notna(), None)
+    out["given_initial_key"] = (out["given_canon"] + "|" + out["family"].str[:1]).where(out["family"].notna(), None)
+    out["name_key3"] = (out["given_canon"] + "|" + out["family"].str[:3]).where(out["family"].notna(), None)
+
+    out["dob"] = map_unique(_col(df, "date_of_birth"), normalise_dob)
+    out["dob_year"] = pd.to_numeric(out["dob"].str[:4], errors="coerce").astype("Int32")
+
+    pc = _parts(_col(df, "postcode"), parse_postcode, ["postcode", "pc_district", "pc_sector"])
+    out[["postcode", "pc_district", "pc_sector"]] = pc
+    out["address"] = map_unique(_col(df, "address_line"), _address)
+    out["house_no"] = out["address"].str.extract(r"(\d+)", expand=False).astype(object)
+    out["town"] = map_unique(_col(df, "town"), _town)
+    # a social profile's location is often a city or region, not the register's town: kept apart
+    out["location"] = map_unique(_col(df, "location"), _town)
+
+    email_raw = _col(df, "email")
+    out["email"] = map_unique(email_raw, normalise_email)
+    out["phone"] = map_unique(_col(df, "phone"), to_e164)
+    out["ref"] = map_unique(_col(df, "reference_id"), _ref)
+    out["handle"] = map_unique(_col(df, "handle"), _handle_norm)
+    out["known_handles"] = map_unique(_col(df, "known_handles"), _known_handles)
+    out["case_ref"] = map_unique(_col(df, "case_ref"), _ref)
+
+    # Name evidence from handle, a one-word display name, or the e-mail local part, in that order.
+    # It is compared only when the record has no real name (see compare.py): the sources are not
+    # independent of the name fields, so they must not add to them.
+    # a display name that is not a full name still carries evidence ('Liam O', 'Vickie P'):
+    # it is read together with the handle ('patel.v' + 'Vickie P' -> vickie, patel)
+    spare_display = display_clean.where(~use_display, None).str.replace(" ", "_", regex=False)
+    handle_col = _col(df, "handle")
+    both = handle_col.notna() & spare_display.notna()
+    handle_raw = _fill(handle_col, spare_display)
+    handle_raw = handle_raw.where(~both, handle_col + "_" + spare_display.fillna(""))
+    h_src = _fill(handle_raw, email_raw.map(local_part))
+    out["h_source"] = np.where(handle_raw.notna(), "handle", np.where(h_src.notna(), "email", None))
+    h_cols = ["h_forename", "h_canon", "h_surnames", "h_initials", "h_years"]
+    if handles:
+        out[h_cols] = _parts(h_src, _handle_fields, h_cols)
+    else:
+        out["h_source"] = None
+        for c in h_cols:
+            out[c] = pd.Series(None, index=df.index, dtype=object)
+
+    if has_text:
+        out["m_email"] = map_unique(text, lambda t: _first(emails_in_text(t)))
+        out["m_phone"] = map_unique(text, lambda t: _first(phones_in_text(t)))
+        out["m_postcode"] = map_unique(text, lambda t: _first(postcodes_in_text(t)))
+        out["case_ref"] = _fill(out["case_ref"], map_unique(text, lambda t: _first(case_refs_in_text(t))))
+        out["ref"] = _fill(out["ref"], map_unique(text, lambda t: _first(account_refs_in_text(t))))
+    else:
+        out["m_email"] = out["m_phone"] = out["m_postcode"] = pd.Series(None, index=df.index, dtype=object)
+    # A contact's own details are often given only in the message ("call me on ...", "I'm at ...")
+    out["email"] = _fill(out["email"], out["m_email"])
+    out["phone"] = _fill(out["phone"], out["m_phone"])
+    # placeholder values (test@test.com, 07000 000000) identify nobody: treat them as missing
+    for kind in ("email", "phone"):
+        junk = map_unique(out[kind], lambda v, k=kind: is_junk(k, v, DEFAULT_POLICY)).astype(bool)
+        out[kind] = out[kind].where(~junk, None)
+    need_pc = out["postcode"].isna() & out["m_postcode"].notna()
+    if need_pc.any():
+        pc_m = out.loc[need_pc, "m_postcode"].map(parse_postcode)
+        out.loc[need_pc, "postcode"] = pc_m.map(lambda t: t[0])
+        out.loc[need_pc, "pc_district"] = pc_m.map(lambda t: t[1])
+        out.loc[need_pc, "pc_sector"] = pc_m.map(lambda t: t[2])
+    for col in STD_COLUMNS:
+        if out[col].dtype != object and col != "dob_year":
+            out[col] = out[col].astype(object)
+    out = out[STD_COLUMNS]
+    return out

@@ -1,0 +1,48 @@
+"""Format-level parsing: each faulty row is isolated, numbered and kept byte for byte."""
+
+from dataclasses import replace
+
+from joinedup.ingest.config import load_channels
+from joinedup.ingest.fields import split_name
+from joinedup.ingest.readers import read_file
+
+PHONE = load_channels()["phone"]
+HEADER = b"CallID,StartTime,CLI,DNIS,Queue,WaitSecs,TalkSecs,Disposition,AgentID,CallerName,CallerPostcode,CaseRef\r\n"
+
+
+def row(n: int, name: str = "") -> bytes:
+    return f"{n},26/10/2025 10:00:00,077,011,Council Tax,1,2,ANSWERED,A1,{name},LS6,\r\n".encode()
+
+
+def test_unbalanced_quote_costs_one_row_not_the_rest_of_the_file() -> None:
+    data = HEADER + row(1) + b'2,26/10/2025 10:00:00,"077,011,Council Tax,1,2,ANSWERED,A1,,LS6,\r\n' + row(3) + row(4)
+    read = read_file(data, PHONE)
+    assert [r.row for r in read.rows] == [1, 2, 3, 4]
+    assert [r.record is not None for r in read.rows] == [True, False, True, True]
+    bad = read.rows[1]
+    assert "unbalanced quote" in bad.error and bad.line == 3
+    assert bad.raw == b'2,26/10/2025 10:00:00,"077,011,Council Tax,1,2,ANSWERED,A1,,LS6,\r\n'
+
+
+def test_quoted_newlines_are_one_row() -> None:
+    read = read_file(HEADER + row(1, '"two\r\nlines"') + row(2), PHONE)
+    assert [r.record["CallerName"] for r in read.rows] == ["two\r\nlines", ""]
+    assert [r.line for r in read.rows] == [2, 4]
+
+
+def test_bom_is_not_part_of_the_first_column_and_cp1252_channel_with_bom_reads_utf8() -> None:
+    read = read_file(b"\xef\xbb\xbf" + HEADER + row(1, "Zoë"), replace(PHONE, encoding="cp1252"))
+    assert read.rows[0].record["CallID"] == "1" and read.rows[0].record["CallerName"] == "Zoë"
+    assert any("byte-order mark" in w for w in read.warnings)
+
+
+def test_empty_and_header_only() -> None:
+    assert read_file(b"", PHONE).empty and read_file(b"  \r\n", PHONE).empty
+    header_only = read_file(HEADER, PHONE)
+    assert not header_only.empty and header_only.rows == [] and header_only.file_error is None
+
+
+def test_names_are_split_without_titles() -> None:
+    assert split_name("Mrs E. Boothroyd") == ("E.", "Boothroyd")
+    assert split_name("Young, Rebecca") == ("Rebecca", "Young")
+    assert split_name("joe") == ("joe", None)

@@ -1,0 +1,76 @@
+"""Merge protection: junk values, shared identifiers and households never fuse people."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from linkage.cluster import contact_edges
+from linkage.edges import EdgePolicy, is_junk
+from linkage.pipeline import link
+from linkage.standardise import standardise
+from linkage.state import load_state
+
+
+def _link_one(register, model, tmp_path, cid="x1", **fields) -> pd.Series:
+    con = pd.DataFrame([{"contact_id": cid, **fields}])
+    out = link(register, con, model=model, state_dir=tmp_path)
+    return out.iloc[0]
+
+
+def test_junk_values_are_blocklisted():
+    policy = EdgePolicy(blocked_values=frozenset({"+441134960000"}))
+    assert is_junk("email", "noreply@council.gov.uk", policy)
+    assert is_junk("email", "someone@example.com", policy)
+    assert is_junk("phone", "+447000000000", policy)
+    assert is_junk("phone", "+441134960000", policy)  # the council switchboard, configured
+    assert not is_junk("email", "betty.b@example.net", policy)
+    assert not is_junk("phone", "+447700900123", policy)
+
+
+def test_shared_phone_is_no_identifier_and_is_audited(register, model, tmp_path):
+    row = _link_one(register, model, tmp_path, phone="07700 900777", channel="sms")
+    assert row["citizen_id"] is None or pd.isna(row["citizen_id"])
+    audit = load_state(tmp_path)["rejected_edges"]
+    assert (audit["reason"] == "fanout").any()
+
+
+def test_household_email_with_other_forename_is_not_linked(register, model, tmp_path):
+    row = _link_one(register, model, tmp_path, email="quennells@example.net", given_name="Glen",
+                    family_name="Quennell", date_of_birth="1959-11-23")
+    assert row["citizen_id"] == "H2"  # his own DOB and name, despite the shared e-mail
+    row = _link_one(register, model, tmp_path, cid="x2", email="betty.b@example.net", given_name="Frank",
+                    family_name="Boothroyd", date_of_birth="1950-06-30")
+    assert pd.isna(row["citizen_id"])  # Betty's e-mail, another person: not Betty
+    audit = load_state(tmp_path)["rejected_edges"]
+    assert (audit["reason"] == "different_person").any()
+
+
+def test_junk_register_values_give_no_edge(register, model, tmp_path):
+    row = _link_one(register, model, tmp_path, email="test@test.com")
+    assert pd.isna(row["citizen_id"])
+
+
+def test_busy_identifier_does_not_cluster_contacts():
+    n = 250  # a switchboard number on 250 contacts
+    df = pd.DataFrame({"contact_id": [f"c{i}" for i in range(n)], "phone": ["07700 900999"] * n})
+    edges, rejected = contact_edges(standardise(df, "contact_id"), max_contacts=200)
+    assert edges == [] and rejected[0]["reason"] == "fanout"
+
+
+def test_contacts_with_conflicting_names_are_not_joined_by_a_shared_email():
+    df = pd.DataFrame({"contact_id": ["a", "b", "c"], "email": ["fam@example.net"] * 3,
+                       "given_name": ["Mary", "Glen", "Mary"], "family_name": ["Quennell"] * 3})
+    edges, rejected = contact_edges(standardise(df, "contact_id"), max_contacts=200)
+    joined = {frozenset((a, b)) for a, b, _ in edges}
+    assert frozenset((0, 2)) in joined  # Mary and Mary
+    assert all(0 not in e or 1 not in e for e in joined) and all(1 not in e or 2 not in e for e in joined)
+    assert any(r["reason"] == "conflicting_names" for r in rejected)
+
+
+def test_verified_handle_links_and_explains(register, model, tmp_path):
+    row = _link_one(register, model, tmp_path, handle="@BettyBoo52", channel="social")
+    assert row["citizen_id"] == "B1" and row["decision"] == "matched"
+    expl = json.loads(row["explanation"])
+    assert expl["via"] == "edge:known_handle" and expl["known_handle"] > 0
