@@ -4,7 +4,8 @@ joinedup.ingest.pipeline, which is what `joinedup ingest` runs too.
     wait_for_delivery (sensor) -> stage -> validate (GX) -> publish (emits the channel's Asset)
 
 Each run covers one local business day: the data interval [00:00, 24:00) Europe/London, or the `day` param
-of a manual run. catchup=True, so unpaused DAGs backfill from the channel's start_date; `airflow backfill
+of a manual run; a manual run with `day` and `through` covers that range of days in one run (catching up a
+landing folder, as `make demo` does), each day still staged, validated and swapped in as its own partition. catchup=True, so unpaused DAGs backfill from the channel's start_date; `airflow backfill
 create --dag-id ingest_<channel> --from-date ... --to-date ...` re-runs a range.
 """
 
@@ -33,14 +34,26 @@ def business_day(context: dict[str, Any]) -> date:
     return pendulum.instance(start).in_timezone(LOCAL_TZ).date()
 
 
+def business_days(context: dict[str, Any]) -> list[date]:
+    """The run's day, or every day from `day` to `through` (inclusive) when a manual run names a range."""
+    first = business_day(context)
+    through = (context.get("params") or {}).get("through")
+    if not through:
+        return [first]
+    last = date.fromisoformat(str(through))
+    if last < first:
+        raise ValueError(f"param through={last} is before day={first}")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _record_missing(context: dict[str, Any]) -> None:
     """Sensor gave up: write the missing delivery into the load audit, so it is visible outside Airflow too."""
     from joinedup.ingest import pipeline
 
     channel = (context.get("dag") or context["ti"]).dag_id.removeprefix("ingest_")
-    day = business_day(context)
-    if pipeline.delivery_status(channel, day) == "missing":  # not some other failure of the sensor
-        pipeline.record_missing_delivery(channel, day, run=context.get("run_id"))
+    for day in business_days(context):
+        if pipeline.delivery_status(channel, day) == "missing":  # not some other failure of the sensor
+            pipeline.record_missing_delivery(channel, day, run=context.get("run_id"))
 
 
 def build_dag(ch: Channel) -> DAG:
@@ -54,6 +67,8 @@ def build_dag(ch: Channel) -> DAG:
         catchup=True,
         max_active_runs=4,
         params={"day": Param(None, type=["null", "string"], description="Local day YYYY-MM-DD (manual runs)"),
+                "through": Param(None, type=["null", "string"],
+                                 description="Last local day YYYY-MM-DD of a range starting at `day`"),
                 "force": Param(False, type="boolean", description="Reload even if the files are unchanged")},
         default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
         tags=["joinedup", "ingest", ch.name],
@@ -67,27 +82,28 @@ def build_dag(ch: Channel) -> DAG:
             channel's delivery_timeout_hours, which marks the run failed and writes `missing_delivery`."""
             from joinedup.ingest.pipeline import delivery_status
 
-            status = delivery_status(ch.name, business_day(get_current_context()))
-            return PokeReturnValue(is_done=status != "missing", xcom_value=status)
+            status = [delivery_status(ch.name, d) for d in business_days(get_current_context())]
+            return PokeReturnValue(is_done="missing" not in status, xcom_value=status)
 
         @task
-        def stage(status: str) -> dict[str, Any]:
+        def stage(status: list[str]) -> list[dict[str, Any]]:
             from joinedup.ingest.pipeline import stage_day
 
             ctx = get_current_context()
-            return stage_day(ch.name, business_day(ctx), run=ctx["run_id"], force=bool(ctx["params"].get("force")))
+            force = bool(ctx["params"].get("force"))
+            return [stage_day(ch.name, d, run=ctx["run_id"], force=force) for d in business_days(ctx)]
 
         @task
-        def validate(manifest: dict[str, Any]) -> dict[str, Any]:
+        def validate(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from joinedup.ingest.pipeline import validate_staged
 
-            return validate_staged([manifest])[0]
+            return validate_staged(manifests)
 
         @task(outlets=[asset])
-        def publish(manifest: dict[str, Any]) -> dict[str, Any]:
+        def publish(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from joinedup.ingest.pipeline import publish_day
 
-            return publish_day(manifest)
+            return [publish_day(m) for m in manifests]
 
         publish(validate(stage(wait_for_delivery())))
 

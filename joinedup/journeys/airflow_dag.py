@@ -58,6 +58,8 @@ def _dbt_task_group() -> Any:
             # the manifest (from `dbt parse`) when present: parsing then takes half a second, not a dbt ls
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
             test_behavior=TestBehavior.BUILD,
+            # relationships tests run in their own task once both models exist, not inside the first parent
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         operator_args={"pool": DUCKDB_POOL, "install_deps": False},
@@ -89,6 +91,7 @@ def build_journeys_dag() -> DAG:
             from joinedup.journeys.identity import run_link_step
             from joinedup.journeys.pseudonym import load_key
 
+            config.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
             return asdict(run_link_step(config.lake_root(), config.identity_root(), config.register_path(),
                                         load_key()))
 

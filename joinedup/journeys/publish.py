@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup.journeys.warehouse import release_dbt_connection
+
 PUBLISHED_SCHEMA = "marts"
 
 
@@ -31,6 +33,7 @@ def publish_analytics(warehouse: Path, analytics: Path) -> PublishResult:
     tmp = analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
+    release_dbt_connection()
     with duckdb.connect(str(tmp)) as con:
         con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
         names = [r[0] for r in con.execute(

@@ -1,0 +1,190 @@
+"""Runs the real DAGs in one process with `dag.test()`: every channel's ingest DAG over a range of days, then
+`journeys`. `make demo`, the end-to-end test and bench/pipeline.py go through here; production runs the same
+DAGs under the scheduler (docker-compose.yml).
+
+Airflow reads its configuration when first imported, so `prepare_airflow` must run before anything imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from joinedup.ingest.config import load_channels
+from joinedup.journeys import config
+
+QUIET_ENV = {
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS": "False",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "SCARF_ANALYTICS": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+class PipelineFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PipelinePaths:
+    """Every location the DAGs read or write, as the JOINEDUP_* variables that configure them."""
+
+    exports: Path
+    register: Path
+    lake: Path
+    identity: Path
+    warehouse: Path
+    analytics: Path
+    reports: Path
+
+    @classmethod
+    def under(cls, work: Path, exports: Path, register: Path) -> PipelinePaths:
+        work = work.resolve()
+        return cls(exports=exports.resolve(), register=register.resolve(), lake=work / "lake",
+                   identity=work / "identity", warehouse=work / "warehouse" / "joinedup.duckdb",
+                   analytics=work / "analytics" / "joinedup_analytics.duckdb", reports=work / "reports")
+
+    def env(self) -> dict[str, str]:
+        return {
+            "JOINEDUP_EXPORTS": str(self.exports), "JOINEDUP_REGISTER": str(self.register),
+            "JOINEDUP_LAKE": str(self.lake), "JOINEDUP_IDENTITY": str(self.identity),
+            "JOINEDUP_WAREHOUSE": str(self.warehouse), "JOINEDUP_ANALYTICS": str(self.analytics),
+            "JOINEDUP_REPORTS": str(self.reports),
+        }
+
+
+@dataclass
+class StageTiming:
+    stage: str
+    seconds: float
+    peak_rss_mb: float  # the process's high-water mark after the stage (it never goes down)
+
+
+@dataclass
+class PipelineRun:
+    paths: PipelinePaths
+    timings: list[StageTiming] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_airflow(home: Path) -> None:
+    """Point Airflow at a local SQLite metadata DB and the repo's dags/ before it is imported."""
+    if "airflow" in __import__("sys").modules:
+        return  # already configured by whoever imported it first (e.g. the test suite's conftest)
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("AIRFLOW_HOME", str(home.resolve()))
+    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(config.PROJECT_ROOT / "dags"))
+    for k, v in QUIET_ENV.items():
+        os.environ.setdefault(k, v)
+
+
+@contextmanager
+def pipeline_env(paths: PipelinePaths) -> Iterator[None]:
+    """The JOINEDUP_* variables for the duration of a run; the DAGs read them when built and when run."""
+    saved = {k: os.environ.get(k) for k in paths.env()}
+    os.environ.update(paths.env())
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def _timed(run: PipelineRun, stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    run.timings.append(StageTiming(stage, time.perf_counter() - t0, _peak_rss_mb()))
+
+
+def _no_retries(dag: Any) -> Any:
+    """dag.test() would sleep through each retry delay; in one process a failure is final and reported."""
+    for t in dag.tasks:
+        t.retries = 0
+    return dag
+
+
+def _check(dr: Any, dag_id: str) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    if dr.state == DagRunState.SUCCESS:
+        return
+    failed = sorted(ti.task_id for ti in dr.get_task_instances()
+                    if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED))
+    raise PipelineFailed(f"DAG {dag_id} ended {dr.state}; failed tasks: {', '.join(failed) or 'none recorded'} "
+                         f"(task logs under $AIRFLOW_HOME/logs)")
+
+
+def init_airflow_db() -> None:
+    from airflow.utils import db
+
+    db.initdb()
+
+
+def run_ingest_dags(first: date, last: date, channels: list[str] | None = None) -> dict[str, str]:
+    """One manual run per channel covering [first, last] (params day/through), as an operator catching up would."""
+    from joinedup.ingest.airflow_dags import build_dag
+
+    states = {}
+    for name, ch in load_channels().items():
+        if channels and name not in channels:
+            continue
+        dag = _no_retries(build_dag(ch))
+        dr = dag.test(run_conf={"day": first.isoformat(), "through": last.isoformat()})
+        _check(dr, dag.dag_id)
+        states[dag.dag_id] = str(dr.state)
+    return states
+
+
+def ensure_dbt_manifest() -> Path:
+    """`dbt parse`, so cosmos renders the DAG from the manifest instead of running `dbt ls` at every parse."""
+    from dbt.cli.main import dbtRunner
+
+    project = config.dbt_project_dir().resolve()
+    res = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)])
+    if not res.success:
+        raise PipelineFailed(f"dbt parse failed: {res.exception}")
+    return project / "target" / "manifest.json"
+
+
+def run_journeys_dag() -> str:
+    from joinedup.journeys.airflow_dag import build_journeys_dag
+
+    dag = _no_retries(build_journeys_dag())
+    dr = dag.test()
+    _check(dr, dag.dag_id)
+    return str(dr.state)
+
+
+def run_pipeline(paths: PipelinePaths, first: date, last: date, channels: list[str] | None = None,
+                 airflow_home: Path | None = None) -> PipelineRun:
+    """Ingest every channel for [first, last], then link, build, gate and publish: the real DAGs, in order."""
+    prepare_airflow(airflow_home or paths.lake.parent / "airflow")
+    run = PipelineRun(paths)
+    with pipeline_env(paths):
+        with _timed(run, "airflow metadata DB"):
+            init_airflow_db()
+        with _timed(run, "ingest DAGs"):
+            run.results["ingest"] = run_ingest_dags(first, last, channels)
+        with _timed(run, "dbt parse"):
+            ensure_dbt_manifest()
+        with _timed(run, "journeys DAG"):
+            run.results["journeys"] = run_journeys_dag()
+    return run
