@@ -31,7 +31,7 @@ $(UV_BOOT):
 
 ## demo: run the main job on the embedded default (DuckDB, simulated data) and say where the results are
 demo: bootstrap
-	$(UV) run joinedup simulate --citizens 20000 --days 60 --start 2025-03-03 --seed 42 --out $(DEMO_DIR)
+	$(UV) run joinedup demo --citizens 20000 --days 60 --start 2025-03-03 --seed 42 --out $(DEMO_DIR)
 
 ## test: the whole test suite (what CI runs)
 test: bootstrap
