@@ -129,6 +129,25 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     return " ".join(tokens[:-1]), tokens[-1]
 
 
+def _topic(spec: dict[str, Any], maps: dict[str, Any]) -> Compiled:
+    """Keyword routing of free text to a service, as councils route social inboxes: the first service in the
+    map whose keywords occur (case-insensitive, at word starts) wins; else the default."""
+    get = getter(spec["from"])
+    rules = [(service, re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE))
+             for service, words in maps[spec["keywords"]].items()]
+    default = spec.get("default")
+
+    def topic(rec: dict, out: dict, ctx: RowContext) -> str | None:
+        v = text(get(rec))
+        if v:
+            for service, rx in rules:
+                if rx.search(v):
+                    return service
+        return default
+
+    return topic
+
+
 def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str) -> Compiled:
     if isinstance(spec, str):
         spec = {"from": spec}
@@ -137,6 +156,8 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
     if "const" in spec:
         const = spec["const"]
         return lambda rec, out, ctx: const
+    if kind == "topic":
+        return _topic(spec, maps)
     if "cases" in spec:
         cases = [(getter(c["present"]), c["present"], c["value"]) for c in spec["cases"]]
         default = spec.get("default")
