@@ -319,9 +319,9 @@ def ingest(channels: list[str] | None, days: list[date], exports: str | None = N
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from joinedup.ingest.validate import _gx
+    from joinedup.ingest.validate import gx_context
 
-    _gx()  # import great-expectations once, before forking, rather than once per worker
+    gx_context()  # import great-expectations once, before forking, rather than once per worker
     size = {n: _channel_bytes(n, days, exports_) for n in names}
     step = -(-len(days) // workers)
     jobs = [(n, days[i:i + step]) for n in names for i in range(0, len(days), step)]

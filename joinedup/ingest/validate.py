@@ -28,9 +28,13 @@ def suites_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "expectations"
 
 
-@cache
 def suite_doc(name: str) -> dict[str, Any]:
-    with open(suites_dir() / f"{name}.json", encoding="utf-8") as f:
+    return _suite_doc(str(suites_dir()), name)
+
+
+@cache
+def _suite_doc(folder: str, name: str) -> dict[str, Any]:
+    with open(Path(folder) / f"{name}.json", encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -45,7 +49,8 @@ def suite_columns(names: list[str]) -> list[str]:
 
 
 @cache
-def _gx() -> tuple[Any, Any]:
+def gx_context() -> tuple[Any, Any]:
+    """The ephemeral GX context and its one pandas DataFrame batch definition (GX runs on DataFrames here)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -57,13 +62,18 @@ def _gx() -> tuple[Any, Any]:
     return ctx, batch_def
 
 
+def expectation_suite(name: str) -> Any:
+    """The suite expectations/<name>.json (from JOINEDUP_EXPECTATIONS when set), loaded once per folder."""
+    return _suite_at(str(suites_dir()), name)
+
+
 @cache
-def _suite(name: str) -> Any:
+def _suite_at(folder: str, name: str) -> Any:
     import great_expectations as gx
 
-    ctx, _ = _gx()
-    doc = suite_doc(name)
-    return ctx.suites.add(gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"]))
+    ctx, _ = gx_context()
+    doc = _suite_doc(folder, name)
+    return ctx.suites.add_or_update(gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"]))
 
 
 @dataclass
@@ -89,18 +99,18 @@ def validate_frame(df: pd.DataFrame, suites: list[str]) -> tuple[list[Rejection]
     Each suite first runs with BOOLEAN_ONLY (half the cost); only a failing suite is re-run with COMPLETE
     results to find the rows.
     """
-    _, batch_def = _gx()
+    _, batch_def = gx_context()
     batch = batch_def.get_batch(batch_parameters={"dataframe": df})
     rejections: list[Rejection] = []
     warnings: list[str] = []
     summary: dict[str, Any] = {}
     for name in suites:
-        quick = batch.validate(_suite(name), result_format={"result_format": "BOOLEAN_ONLY"})
+        quick = batch.validate(expectation_suite(name), result_format={"result_format": "BOOLEAN_ONLY"})
         summary[name] = {"success": bool(quick.success), "evaluated": len(quick.results),
                          "failed": sum(1 for r in quick.results if not r.success)}
         if quick.success:
             continue
-        result = batch.validate(_suite(name), result_format={"result_format": "COMPLETE"})
+        result = batch.validate(expectation_suite(name), result_format={"result_format": "COMPLETE"})
         for r in result.results:
             if r.success:
                 continue

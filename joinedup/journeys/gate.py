@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from joinedup.ingest.validate import _gx, _suite, suite_doc, suites_dir
+from joinedup.ingest.validate import expectation_suite, gx_context, suite_doc, suites_dir
 from joinedup.journeys.warehouse import connect_readonly
 
 CHUNK_ROWS = 500_000
@@ -67,7 +67,7 @@ def _chunks(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int) -> Iter
 
 def validate_marts(warehouse: Path, chunk_rows: int = CHUNK_ROWS) -> GateReport:
     """Run every mart suite against the warehouse; never raises for data, only reports."""
-    _, batch_def = _gx()
+    _, batch_def = gx_context()
     report = GateReport()
     with connect_readonly(warehouse) as con:
         for suite_name in mart_suites():
@@ -75,7 +75,7 @@ def validate_marts(warehouse: Path, chunk_rows: int = CHUNK_ROWS) -> GateReport:
             report.tables[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
             for df in _chunks(con, table, chunk_rows):
                 batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-                result = batch.validate(_suite(suite_name), result_format={"result_format": "SUMMARY"})
+                result = batch.validate(expectation_suite(suite_name), result_format={"result_format": "SUMMARY"})
                 report.failures.extend(_describe(suite_name, r) for r in result.results if not r.success)
     return report
 

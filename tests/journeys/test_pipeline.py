@@ -1,0 +1,148 @@
+"""The whole pipeline on a small simulation through Airflow `dag.test()`: every ingest DAG, then `journeys`
+(link -> dbt build via cosmos -> GX gate -> publish). Checked against the simulator's truth, for PII in the
+published file, for idempotency, and for a failed gate leaving the published file alone.
+
+The journeys DAG runs three times here (~35 s each): first build, identical re-run, failing gate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from joinedup.inprocess import PipelineFailed, PipelinePaths, pipeline_env, run_journeys_dag, run_pipeline
+from joinedup.journeys.truth import score_journeys
+from joinedup.simulate.run import simulate
+
+START, DAYS, CITIZENS, SEED = date(2025, 3, 3), 28, 3000, 11
+KEY = "test-pseudonym-key-0123456789abcdef"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("pipeline")
+    sim = work / "sim"
+    simulate(sim, CITIZENS, DAYS, START, SEED)
+    paths = PipelinePaths.under(work, sim / "exports", sim / "register" / "citizens.csv")
+    saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
+    os.environ["JOINEDUP_PSEUDONYM_KEY"] = KEY
+    try:
+        run = run_pipeline(paths, START, START + timedelta(days=DAYS - 1))
+        yield paths, sim, run
+    finally:
+        if saved is None:
+            os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
+        else:
+            os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved
+
+
+def _marts(analytics: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        names = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        return {n: con.execute(f"select * from {n} order by all").df() for n in names}
+
+
+def test_every_dag_ran_and_published_every_mart(pipeline) -> None:
+    paths, _, run = pipeline
+    assert run.results["journeys"] == "success"
+    assert all(state == "success" for state in run.results["ingest"].values())
+    assert len(run.results["ingest"]) == 8
+    marts = _marts(paths.analytics)
+    assert set(marts) == {"dim_persons", "fct_channel_switches", "fct_contacts", "fct_journeys",
+                          "mart_channel_shift", "mart_channel_transitions", "mart_journey_paths",
+                          "mart_out_of_hours", "mart_repeat_contact", "mart_response_sla"}
+    assert all(len(df) > 0 for df in marts.values())
+
+
+def test_journeys_and_switches_match_the_truth(pipeline) -> None:
+    """Tolerances. Journeys split where linkage could not join a person's contacts (e.g. a withheld number
+    and nothing else), so overall recall is bounded by linkage; over contacts the linkage put in one person
+    the journey logic itself must be right, and what it joins must be truly joined."""
+    paths, sim, _ = pipeline
+    s = score_journeys(paths.analytics, sim / "truth", KEY.encode())
+    assert s.contacts_matched == pd.read_csv(sim / "truth" / "contacts.csv").shape[0]  # every contact landed
+    assert s.pair_precision >= 0.90
+    assert s.pair_recall_same_person >= 0.85
+    assert s.pair_recall >= 0.55
+    assert s.switch_precision >= 0.85
+    assert s.switch_recall_same_person >= 0.85
+    assert 0.95 <= s.journey_count_ratio <= 1.35
+    assert s.found_switching_share <= s.truth_switching_share + 0.02
+
+
+def _pii_values(sim: Path) -> tuple[set[str], set[str]]:
+    """(whole-value identifiers: names, dates of birth; token identifiers: emails, phones, postcodes, handles)"""
+    reg = pd.read_csv(sim / "register" / "citizens.csv", dtype=str).fillna("")
+    whole = {v.lower() for col in ("given_name", "family_name", "date_of_birth", "address_line")
+             for v in reg[col] if v}
+    whole |= {f"{g} {f}".lower() for g, f in zip(reg["given_name"], reg["family_name"], strict=True)}
+    tokens = {v.lower() for v in reg["email"] if v}
+    tokens |= {re.sub(r"\D", "", v)[-10:] for v in reg["phone"] if v}  # national significant number
+    tokens |= {v.replace(" ", "").lower() for v in reg["postcode"] if v}
+    for f in (sim / "exports" / "social").rglob("*.csv"):
+        handles = pd.read_csv(f, dtype=str, encoding="utf-8-sig")["From Handle"].dropna()
+        tokens |= {h.lstrip("@").lower() for h in handles}
+    return whole, tokens
+
+
+def test_no_pii_in_the_published_analytics_file(pipeline) -> None:
+    paths, sim, _ = pipeline
+    whole, tokens = _pii_values(sim)
+    assert len(tokens) > 1000 and len(whole) > 1000
+    scanned = 0
+    for table, df in _marts(paths.analytics).items():
+        for col in df.columns:
+            for value in df[col].dropna().astype(str).unique():
+                v = value.lower()
+                scanned += 1
+                assert v not in whole, f"{table}.{col} holds a register value: {value!r}"
+                for tok in re.split(r"[\s,;:/|>()\[\]\"']+", v):
+                    digits = re.sub(r"\D", "", tok)
+                    assert tok.lstrip("@") not in tokens and tok.replace(" ", "") not in tokens, \
+                        f"{table}.{col} holds an identifier: {value!r}"
+                    assert len(digits) < 10 or digits[-10:] not in tokens, f"{table}.{col} holds a phone: {value!r}"
+    assert scanned > 10_000
+
+
+def test_rerun_gives_identical_marts(pipeline) -> None:
+    paths, _, _ = pipeline
+    before = _marts(paths.analytics)
+    with pipeline_env(paths):
+        assert run_journeys_dag() == "success"
+    after = _marts(paths.analytics)
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_failed_gate_leaves_the_published_file_untouched(pipeline, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    paths, _, _ = pipeline
+    suites = tmp_path / "expectations"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "expectations", suites)
+    suite_file = suites / "marts" / "fct_contacts.json"
+    suite = json.loads(suite_file.read_text())
+    suite["expectations"].append({"type": "expect_table_row_count_to_be_between",
+                                  "kwargs": {"min_value": 0, "max_value": 10}})
+    suite_file.write_text(json.dumps(suite))
+    monkeypatch.setenv("JOINEDUP_EXPECTATIONS", str(suites))
+    published = paths.analytics.read_bytes()
+    mtime = paths.analytics.stat().st_mtime_ns
+
+    with pipeline_env(paths), pytest.raises(PipelineFailed, match="quality_gate") as err:
+        run_journeys_dag()
+
+    assert "publish" in str(err.value)  # never ran: upstream failed
+    assert paths.analytics.read_bytes() == published
+    assert paths.analytics.stat().st_mtime_ns == mtime
+    assert not list(paths.analytics.parent.glob(".*.tmp"))
