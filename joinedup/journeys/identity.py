@@ -8,7 +8,6 @@ so re-running gives the same bytes.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -84,9 +83,12 @@ def _district(postcode: str | None) -> str | None:
     return parsed[1] if parsed else None
 
 
-def _mode(values: pd.Series) -> str | None:
-    counts = Counter(v for v in values if v)
-    return min(counts, key=lambda v: (-counts[v], v)) if counts else None
+def _modes(joined: pd.DataFrame, column: str) -> pd.Series:
+    """Per person, the value their contacts gave most often (ties: the smallest), vectorised for millions."""
+    vals = joined.loc[joined[column].notna() & (joined[column] != ""), ["person_id", column]]
+    counts = vals.value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["person_id", "n", column], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("person_id").set_index("person_id")[column]
 
 
 def person_attributes(links: pd.DataFrame, contacts: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
@@ -96,19 +98,27 @@ def person_attributes(links: pd.DataFrame, contacts: pd.DataFrame, register: pd.
     """
     as_of = pd.to_datetime(contacts["occurred_at"]).max()
     as_of = as_of.date() if pd.notna(as_of) else date(2000, 1, 1)
-    reg = register.set_index("citizen_id") if "citizen_id" in register else pd.DataFrame()
     joined = links[["contact_id", "person_id", "citizen_id"]].merge(
         contacts[["contact_id", "date_of_birth", "postcode"]], on="contact_id", how="left"
     )
-    rows = []
-    for person_id, group in joined.groupby("person_id", sort=True):
-        citizen = next((c for c in group["citizen_id"] if c), None)
-        if citizen is not None and citizen in reg.index:
-            dob, postcode = reg.at[citizen, "date_of_birth"], reg.at[citizen, "postcode"]
-        else:
-            dob, postcode = _mode(group["date_of_birth"]), _mode(group["postcode"])
-        rows.append((person_id, citizen is not None, _band(dob, as_of), _district(postcode)))
-    return pd.DataFrame(rows, columns=["person_id", "is_registered", "age_band", "postcode_district"])
+    persons = joined.groupby("person_id", sort=True)["citizen_id"].first().rename("citizen_id").to_frame()
+    reg_cols = [c for c in ("citizen_id", "date_of_birth", "postcode") if c in register]
+    reg = register[reg_cols].drop_duplicates("citizen_id").set_index("citizen_id") \
+        if "citizen_id" in register else pd.DataFrame(columns=["date_of_birth", "postcode"])
+    persons = persons.join(reg, on="citizen_id")
+    known = persons["citizen_id"].notna() & persons["citizen_id"].isin(reg.index)
+    for col in ("date_of_birth", "postcode"):
+        if col not in persons:
+            persons[col] = None
+        persons[col] = persons[col].where(known, persons.index.map(_modes(joined, col)))
+    dob_band = {v: _band(v, as_of) for v in persons["date_of_birth"].dropna().unique()}
+    district = {v: _district(v) for v in persons["postcode"].dropna().unique()}
+    return pd.DataFrame({
+        "person_id": persons.index,
+        "is_registered": persons["citizen_id"].notna().to_numpy(),
+        "age_band": persons["date_of_birth"].map(dob_band).astype(object).to_numpy(),
+        "postcode_district": persons["postcode"].map(district).astype(object).to_numpy(),
+    }).astype({"is_registered": bool}).pipe(lambda d: d.where(d.notna(), None))
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -117,6 +127,32 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     df.to_parquet(tmp, index=False)
     os.replace(tmp, path)
+
+
+IDENTITY_DB = "identity.duckdb"
+
+
+def write_identity_db(identity: Path, links: pd.DataFrame, key_map: pd.DataFrame) -> Path:
+    """The restricted identity store as one DuckDB file, rebuilt beside the old one and swapped in.
+
+    It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
+    their explanations, the linkage state (persons, identifiers, review decisions, rejected edges) and the
+    person_id <-> person_key map that turns a pseudonymous key in the analytics file back into a person.
+    """
+    target = identity / IDENTITY_DB
+    tmp = target.with_name(f".{IDENTITY_DB}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(tmp)) as con:
+        con.register("links_df", links)
+        con.execute("create table contact_links as select * from links_df order by contact_id")
+        con.register("key_df", key_map)
+        con.execute("create table person_keys as select * from key_df order by person_id")
+        for part in sorted((identity / "linkage").glob("*.parquet")):
+            con.execute(f"create table linkage_{part.stem} as select * from read_parquet(?)", [str(part)])
+        con.execute("checkpoint")
+    os.replace(tmp, target)
+    target.chmod(0o600)
+    return target
 
 
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes) -> LinkStepResult:
@@ -159,6 +195,9 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes) -
     }).sort_values("person_key", kind="stable")
     _write_parquet(contact_persons, lake / "linked" / "contact_persons.parquet")
     _write_parquet(person_table, lake / "linked" / "persons.parquet")
+    key_map = pd.DataFrame({"person_id": attrs["person_id"],
+                            "person_key": keyed_hashes(attrs["person_id"], key, "person")})
+    write_identity_db(identity, links, key_map)
     return LinkStepResult(
         contacts=len(links),
         new_contacts=len(new),

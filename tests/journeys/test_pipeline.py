@@ -146,3 +146,21 @@ def test_failed_gate_leaves_the_published_file_untouched(pipeline, tmp_path: Pat
     assert paths.analytics.read_bytes() == published
     assert paths.analytics.stat().st_mtime_ns == mtime
     assert not list(paths.analytics.parent.glob(".*.tmp"))
+
+
+def test_identity_store_is_a_separate_restricted_file_that_resolves_keys(pipeline) -> None:
+    """Only the identity store can turn a published person_key back into a citizen."""
+    paths, sim, _ = pipeline
+    store = paths.identity / "identity.duckdb"
+    assert store.stat().st_mode & 0o077 == 0  # owner only
+    with duckdb.connect(str(store), read_only=True) as con:
+        con.execute(f"attach '{paths.analytics}' as bi (read_only)")
+        resolved, registered = con.execute(
+            """select count(*), count(l.citizen_id) from bi.dim_persons d
+               join person_keys k using (person_key)
+               join (select distinct person_id, citizen_id from contact_links) l using (person_id)""").fetchone()
+        persons, = con.execute("select count(*) from bi.dim_persons").fetchone()
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = 'identity'")
+                  .fetchall()}
+    assert resolved == persons and registered > 0
+    assert {"contact_links", "person_keys", "linkage_persons"} <= tables
