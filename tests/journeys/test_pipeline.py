@@ -164,3 +164,18 @@ def test_identity_store_is_a_separate_restricted_file_that_resolves_keys(pipelin
                   .fetchall()}
     assert resolved == persons and registered > 0
     assert {"contact_links", "person_keys", "linkage_persons"} <= tables
+
+
+def test_every_model_and_column_built_is_documented(pipeline) -> None:
+    paths, _, _ = pipeline
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "dbt_project/target/manifest.json").read_text())
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    assert len(nodes) >= 20
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        for n in nodes:
+            assert n["description"].strip(), n["name"]
+            built = {r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = ?",
+                                               [n["alias"]]).fetchall()}
+            assert built, f"{n['name']} was not built"
+            undocumented = {c for c in built if not n["columns"].get(c, {}).get("description", "").strip()}
+            assert not undocumented, f"{n['name']}: {sorted(undocumented)}"
