@@ -179,3 +179,20 @@ def test_every_model_and_column_built_is_documented(pipeline) -> None:
             assert built, f"{n['name']} was not built"
             undocumented = {c for c in built if not n["columns"].get(c, {}).get("description", "").strip()}
             assert not undocumented, f"{n['name']}: {sorted(undocumented)}"
+
+
+def test_dbt_unit_tests_pass(pipeline) -> None:
+    """Journey splitting, switch triggers, SLA timing across midnight and clock changes, repeat windows
+    (dbt_project/models/intermediate/_intermediate__unit_tests.yml). cosmos does not render unit tests as
+    tasks, so they run here, against the warehouse the pipeline built."""
+    from dbt.cli.main import dbtRunner
+
+    paths, _, _ = pipeline
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    with pipeline_env(paths):
+        res = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(project),
+                                  "--profiles-dir", str(project), "--target-path", str(paths.warehouse.parent /
+                                                                                       "dbt-target")])
+    assert res.success, res.exception
+    assert len(res.result.results) >= 4
+    assert all(r.status == "pass" for r in res.result.results)

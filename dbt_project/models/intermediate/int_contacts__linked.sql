@@ -73,7 +73,10 @@ final as (
         sla_name,
         sla_target_minutes,
         first_response_at is not null as is_responded,
-        coalesce(epoch(first_response_at - occurred_at) <= sla_target_minutes * 60, false) as is_sla_met,
+        case
+            when sla_target_minutes is not null
+                then coalesce(epoch(first_response_at - occurred_at) <= sla_target_minutes * 60, false)
+        end as is_sla_met,
         (
             isodow(occurred_local) > 5
             or hour(occurred_local) + minute(occurred_local) / 60.0 < {{ var('office_open_hour') }}
