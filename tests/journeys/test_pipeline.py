@@ -20,6 +20,7 @@ import pytest
 
 from joinedup.inprocess import PipelineFailed, PipelinePaths, pipeline_env, run_journeys_dag, run_pipeline
 from joinedup.journeys.truth import score_journeys
+from joinedup.journeys.warehouse import release_dbt_connection
 from joinedup.simulate.run import simulate
 
 START, DAYS, CITIZENS, SEED = date(2025, 3, 3), 28, 3000, 11
@@ -193,6 +194,7 @@ def test_dbt_unit_tests_pass(pipeline) -> None:
         res = dbtRunner().invoke(["test", "--select", "test_type:unit", "--project-dir", str(project),
                                   "--profiles-dir", str(project), "--target-path", str(paths.warehouse.parent /
                                                                                        "dbt-target")])
+    release_dbt_connection()  # dbt-duckdb keeps its handle open in this process
     assert res.success, res.exception
     assert len(res.result.results) >= 4
     assert all(r.status == "pass" for r in res.result.results)
