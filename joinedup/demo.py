@@ -99,6 +99,9 @@ def demo_command(
     with progress.status(f"Simulating {citizens:,} citizens over {days} days"):
         simulated = simulate(sim, citizens, days, first, seed)
     progress.print(f"[green]✓[/] simulated {simulated.contacts:,} contacts into {paths.exports}")
+    from joinedup.simulate.cli import summary_table
+
+    console.print(summary_table(simulated))  # the truth, per channel: what the pipeline should find
 
     from joinedup.inprocess import run_pipeline
 

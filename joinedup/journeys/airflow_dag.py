@@ -18,7 +18,7 @@ from joinedup.ingest.config import load_channels
 from joinedup.journeys import config
 
 DUCKDB_POOL = "duckdb"
-ANALYTICS_ASSET_URI = "joinedup://analytics"
+ANALYTICS_ASSET_URI = "joinedup://published/analytics"
 
 
 def analytics_asset() -> Asset:

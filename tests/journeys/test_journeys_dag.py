@@ -1,0 +1,42 @@
+"""The journeys DAG as the scheduler sees it (DagBag, no metadata DB): scheduled on every channel's Asset,
+single-writer pool on every task that opens the warehouse, an Asset out when published."""
+
+from __future__ import annotations
+
+import pytest
+
+from joinedup.ingest.config import load_channels
+from joinedup.journeys.airflow_dag import ANALYTICS_ASSET_URI, DUCKDB_POOL
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["journeys"]
+
+
+def test_scheduled_on_every_channel_asset(dag) -> None:
+    def leaves(cond) -> set[str]:
+        return {cond.uri} if hasattr(cond, "uri") else set().union(*(leaves(c) for c in cond.objects))
+
+    condition = dag.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAll"  # every channel, not any one of them
+    uris = leaves(condition)
+    assert uris == {f"joinedup://lake/raw/{c}" for c in load_channels()}
+    assert dag.catchup is False and dag.max_active_runs == 1
+
+
+def test_order_pool_and_outlet(dag) -> None:
+    order = [t.task_id for t in dag.topological_sort()]
+    dbt_tasks = [t for t in order if t.startswith("dbt_build.")]
+    assert order[0] == "link_contacts" and order[-2:] == ["quality_gate", "publish"]
+    assert len(dbt_tasks) >= 20  # one per model and seed, plus detached relationship tests
+    assert any(".relationships" in t or "relationships_" in t for t in dbt_tasks)
+    for task_id in [*dbt_tasks, "quality_gate", "publish"]:
+        assert dag.get_task(task_id).pool == DUCKDB_POOL, task_id
+    (outlet,) = dag.get_task("publish").outlets
+    assert outlet.uri == ANALYTICS_ASSET_URI
