@@ -7,6 +7,8 @@ expectation holds on every chunk.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,16 +53,24 @@ def _describe(suite: str, result) -> str:
     return f"{suite}: {cfg.type}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}){detail}"
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def referenced_columns(doc: dict, table_columns: list[str]) -> list[str]:
+    """The columns a suite's expectations read (row conditions included): only those leave the database."""
+    text = json.dumps([e["kwargs"] for e in doc["expectations"]])
+    return [c for c in table_columns if re.search(rf'"{re.escape(c)}"|\b{re.escape(c)}\b', text)]
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
+            chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Bounded chunks, streamed on a cursor of its own (a council year's fct_contacts is millions of rows). An
     empty mart still yields one empty frame, so row-count expectations can fail it."""
+    select = ", ".join(f'"{c}"' for c in columns) or "1 as _row"
     with con.cursor() as cur:
-        reader = cur.sql(f"select * from {table}").to_arrow_reader(chunk_rows)
+        reader = cur.sql(f"select {select} from {table}").to_arrow_reader(chunk_rows)
         seen = False
         for batch in reader:
             if batch.num_rows:
                 seen = True
-                yield batch.to_pandas()
+                yield batch.to_pandas(strings_to_categorical=True)  # GX hashes each frame: far cheaper
         if not seen:
             yield reader.schema.empty_table().to_pandas()
 
@@ -71,11 +81,20 @@ def validate_marts(warehouse: Path, chunk_rows: int = CHUNK_ROWS) -> GateReport:
     report = GateReport()
     with connect_readonly(warehouse) as con:
         for suite_name in mart_suites():
-            table = suite_doc(suite_name)["meta"]["table"]
+            doc = suite_doc(suite_name)
+            table = doc["meta"]["table"]
             report.tables[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
-            for df in _chunks(con, table, chunk_rows):
+            schema, name = table.split(".")
+            columns = [r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+                "order by column_index", [schema, name]).fetchall()]
+            for df in _chunks(con, table, referenced_columns(doc, columns), chunk_rows):
                 batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-                result = batch.validate(expectation_suite(suite_name), result_format={"result_format": "SUMMARY"})
+                suite = expectation_suite(suite_name)
+                # the cheap verdict first; the details (unexpected samples) only for a chunk that failed
+                if batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"}).success:
+                    continue
+                result = batch.validate(suite, result_format={"result_format": "SUMMARY"})
                 report.failures.extend(_describe(suite_name, r) for r in result.results if not r.success)
     return report
 

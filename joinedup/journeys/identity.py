@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from joinedup.journeys.pseudonym import keyed_hashes
 from linkage.dates import normalise_dob
@@ -29,6 +31,11 @@ LINK_COLUMNS = (
 )
 LINKS_COLUMNS = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                  "explanation")
+LINKS_SCHEMA = pa.schema([("contact_id", pa.string()), ("person_id", pa.string()), ("citizen_id", pa.string()),
+                          ("match_probability", pa.float64()), ("match_weight", pa.float64()),
+                          ("decision", pa.string()), ("explanation", pa.string())])
+ATTRIBUTE_COLUMNS = ("contact_id", "occurred_at", "date_of_birth", "postcode")
+LINK_CHUNK = 500_000
 AGE_BANDS = ((16, "16-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65-74"),
              (75, "75+"))
 
@@ -47,18 +54,27 @@ def raw_glob(lake: Path) -> str:
     return str(lake / "raw" / "*" / "*" / "*.parquet")
 
 
+def _select(columns: tuple[str, ...]) -> str:
+    return ", ".join(
+        "strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at" if c == "occurred_at"
+        else f"cast({c} as varchar) as {c}" for c in columns
+    )
+
+
+def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """`raw`: every landed contact, all channels and days (an empty table before the first landing)."""
+    if list((lake / "raw").glob("*/*/*.parquet")):
+        con.execute(f"create view raw as select * from read_parquet('{raw_glob(lake)}', union_by_name = true)")
+    else:
+        cols = ", ".join(f"{c} {'timestamp' if c == 'occurred_at' else 'varchar'}" for c in LINK_COLUMNS)
+        con.execute(f"create table raw ({cols})")
+
+
 def read_lake_contacts(lake: Path, columns: tuple[str, ...] = LINK_COLUMNS) -> pd.DataFrame:
     """Every landed contact (all channels, all days), identity columns as strings, in contact_id order."""
-    if not list((lake / "raw").glob("*/*/*.parquet")):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    cols = ", ".join(
-        "strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at" if c == "occurred_at" else f"cast({c} as varchar) as {c}"
-        for c in columns
-    )
     with duckdb.connect() as con:
-        df = con.execute(
-            f"select {cols} from read_parquet(?, union_by_name = true) order by contact_id", [raw_glob(lake)]
-        ).df()
+        _raw_view(con, lake)
+        df = con.execute(f"select {_select(columns)} from raw order by contact_id").df()
     return df.astype(object).where(df.notna(), None)
 
 
@@ -132,7 +148,7 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 IDENTITY_DB = "identity.duckdb"
 
 
-def write_identity_db(identity: Path, links: pd.DataFrame, key_map: pd.DataFrame) -> Path:
+def write_identity_db(identity: Path, links: pa.Table, key_map: pd.DataFrame) -> Path:
     """The restricted identity store as one DuckDB file, rebuilt beside the old one and swapped in.
 
     It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
@@ -155,29 +171,65 @@ def write_identity_db(identity: Path, links: pd.DataFrame, key_map: pd.DataFrame
     return target
 
 
-def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes) -> LinkStepResult:
-    """Link new contacts, then rewrite the restricted links table and the pseudonymous lake outputs."""
+def _write_arrow(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
+                  chunk_size: int = LINK_CHUNK) -> LinkStepResult:
+    """Link new contacts, then rewrite the restricted links table and the pseudonymous lake outputs.
+
+    New contacts go to the linker in time order, `chunk_size` at a time, each chunk linked incrementally
+    against the register and the persons the store already holds: memory stays bounded by the chunk, not
+    the year (a council year at once needed 15 GB), and a first load behaves like a run of daily loads.
+    """
     state_dir = identity / "linkage"
     links_path = identity / "contact_links.parquet"
-    contacts = read_lake_contacts(lake)
     register = read_table(register_path)
-    previous = read_table(links_path) if links_path.exists() else pd.DataFrame(columns=LINKS_COLUMNS)
-    new = contacts[~contacts["contact_id"].isin(previous["contact_id"])]
+    with duckdb.connect() as con:
+        _raw_view(con, lake)
+        if links_path.exists():
+            con.execute(f"create view prev as select * from read_parquet('{links_path}')")
+        else:
+            con.register("prev", LINKS_SCHEMA.empty_table())
+        new = con.sql(f"""select {_select(LINK_COLUMNS)} from raw
+                          where contact_id not in (select contact_id from prev)
+                          order by occurred_at, contact_id""").to_arrow_table()
     stats = LinkStats()
-    if len(new):
-        linked = link(register, new.reset_index(drop=True), state_dir=state_dir, stats=stats)
-        fresh = linked[list(LINKS_COLUMNS)]
-        previous = pd.concat([previous, fresh], ignore_index=True) if len(previous) else fresh
-    # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
-    persons = read_table(state_dir / "persons.parquet")[["contact_id", "person_id", "citizen_id"]]
-    links = (
-        previous.drop(columns=["person_id", "citizen_id"])
-        .merge(persons, on="contact_id", how="left")
-        .loc[lambda d: d["contact_id"].isin(contacts["contact_id"])]
-        .sort_values("contact_id", kind="stable")
-        .reset_index(drop=True)[list(LINKS_COLUMNS)]
-    )
-    _write_parquet(links, links_path)
+    fresh = []
+    for start in range(0, new.num_rows, chunk_size):  # the linker forks workers: no DuckDB open here
+        part = new.slice(start, chunk_size).to_pandas()
+        linked = link(register, part.astype(object).where(part.notna(), None), state_dir=state_dir, stats=stats)
+        frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
+        fresh.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
+    n_new = new.num_rows
+    del new
+    with duckdb.connect() as con:
+        _raw_view(con, lake)
+        con.register("prev", pq.read_table(links_path, schema=LINKS_SCHEMA) if links_path.exists()
+                     else LINKS_SCHEMA.empty_table())
+        con.register("fresh", pa.concat_tables([LINKS_SCHEMA.empty_table(), *fresh]))
+        persons_file = state_dir / "persons.parquet"
+        # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
+        con.execute(f"create view store as select contact_id, person_id, citizen_id from read_parquet('{persons_file}')"
+                    if persons_file.exists() else "create table store (contact_id varchar, person_id varchar, "
+                    "citizen_id varchar)")
+        links_arrow = con.sql("""
+            with every_link as (select * from prev union all by name select * from fresh)
+            select l.contact_id, s.person_id, s.citizen_id, l.match_probability, l.match_weight, l.decision,
+                   l.explanation
+            from every_link l
+            left join store s using (contact_id)
+            where l.contact_id in (select contact_id from raw)
+            order by l.contact_id""").to_arrow_table().cast(LINKS_SCHEMA)
+        contacts = con.execute(f"select {_select(ATTRIBUTE_COLUMNS)} from raw").df()
+    _write_arrow(links_arrow, links_path)
+    links = links_arrow.select(["contact_id", "person_id", "citizen_id", "decision", "match_probability"]) \
+        .to_pandas()
+    contacts = contacts.astype(object).where(contacts.notna(), None)
 
     attrs = person_attributes(links, contacts, register)
     contact_persons = pd.DataFrame({
@@ -197,10 +249,10 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes) -
     _write_parquet(person_table, lake / "linked" / "persons.parquet")
     key_map = pd.DataFrame({"person_id": attrs["person_id"],
                             "person_key": keyed_hashes(attrs["person_id"], key, "person")})
-    write_identity_db(identity, links, key_map)
+    write_identity_db(identity, links_arrow, key_map)
     return LinkStepResult(
         contacts=len(links),
-        new_contacts=len(new),
+        new_contacts=n_new,
         persons=len(person_table),
         registered_contacts=int(links["citizen_id"].notna().sum()),
         review_contacts=int((links["decision"] == "review").sum()),

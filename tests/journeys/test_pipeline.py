@@ -198,3 +198,23 @@ def test_dbt_unit_tests_pass(pipeline) -> None:
     assert res.success, res.exception
     assert len(res.result.results) >= 4
     assert all(r.status == "pass" for r in res.result.results)
+
+
+def test_gate_reports_each_broken_expectation(pipeline, tmp_path: Path) -> None:
+    """Bad values in a mart are caught (strings travel to GX as categoricals: the check must still see them)."""
+    from joinedup.journeys.gate import GateFailed, gate_marts
+
+    paths, _, _ = pipeline
+    broken = tmp_path / "warehouse.duckdb"
+    shutil.copy(paths.warehouse, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("update marts.fct_contacts set channel = 'pigeon' where contact_key = "
+                    "(select min(contact_key) from marts.fct_contacts)")
+        con.execute("update marts.dim_persons set postcode_district = 'not a district' where person_key = "
+                    "(select min(person_key) from marts.dim_persons)")
+    with pytest.raises(GateFailed) as err:
+        gate_marts(broken)
+    message = str(err.value)
+    assert "marts/fct_contacts: expect_column_values_to_be_in_set(column='channel'" in message
+    assert "'pigeon'" in message
+    assert "marts/dim_persons: expect_column_values_to_match_regex(column='postcode_district'" in message
