@@ -7,7 +7,10 @@ so re-running gives the same bytes.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -178,6 +181,38 @@ def _write_arrow(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
+                      chunk_size: int) -> LinkStats:
+    """In the linking process: link `new_path` chunk by chunk (each incrementally, against what the store holds
+    after the previous chunk) and write the fresh links to `out_path`."""
+    pa.set_cpu_count(1)  # no Arrow threads alive when the linker forks its workers
+    pa.set_io_thread_count(1)
+    register = read_table(register_path)
+    stats = LinkStats()
+    parts = [LINKS_SCHEMA.empty_table()]
+    source = pq.ParquetFile(new_path)
+    for batch in source.iter_batches(batch_size=chunk_size, use_threads=False):
+        chunk = batch.to_pandas(use_threads=False)
+        linked = link(register, chunk.astype(object).where(chunk.notna(), None), state_dir=state_dir, stats=stats)
+        frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
+        parts.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
+    stats.contacts = source.metadata.num_rows
+    pq.write_table(pa.concat_tables(parts), out_path)
+    return stats
+
+
+def _link_in_fresh_process(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
+                           chunk_size: int) -> LinkStats:
+    """See joinedup.journeys.link_worker for why linking gets a process of its own."""
+    job = out_path.with_suffix(".job.json")
+    job.write_text(json.dumps({"register": str(register_path), "contacts": str(new_path),
+                               "state_dir": str(state_dir), "out": str(out_path), "chunk_size": chunk_size}))
+    done = subprocess.run([sys.executable, "-m", "joinedup.journeys.link_worker", str(job)], check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"linking failed (exit code {done.returncode}); its traceback is above in this log")
+    return LinkStats(**json.loads(Path(str(out_path) + ".stats.json").read_text()))
+
+
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                   chunk_size: int = LINK_CHUNK) -> LinkStepResult:
     """Link new contacts, then rewrite the restricted links table and the pseudonymous lake outputs.
@@ -188,25 +223,24 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     """
     state_dir = identity / "linkage"
     links_path = identity / "contact_links.parquet"
-    register = read_table(register_path)
+    work = identity / "_work"  # inside the restricted store: these files hold PII
+    work.mkdir(parents=True, exist_ok=True)
+    new_path, fresh_path = work / "new_contacts.parquet", work / "fresh_links.parquet"
     with duckdb.connect() as con:
         _raw_view(con, lake)
         if links_path.exists():
             con.execute(f"create view prev as select * from read_parquet('{links_path}')")
         else:
             con.register("prev", LINKS_SCHEMA.empty_table())
-        new = con.sql(f"""select {_select(LINK_COLUMNS)} from raw
-                          where contact_id not in (select contact_id from prev)
-                          order by occurred_at, contact_id""").to_arrow_table()
-    stats = LinkStats()
-    fresh = []
-    for start in range(0, new.num_rows, chunk_size):  # the linker forks workers: no DuckDB open here
-        part = new.slice(start, chunk_size).to_pandas()
-        linked = link(register, part.astype(object).where(part.notna(), None), state_dir=state_dir, stats=stats)
-        frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
-        fresh.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
-    n_new = new.num_rows
-    del new
+        con.execute(f"""copy (select {_select(LINK_COLUMNS)} from raw
+                              where contact_id not in (select contact_id from prev)
+                              order by occurred_at, contact_id)
+                        to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
+    stats = _link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size)
+    fresh = [pq.read_table(fresh_path, schema=LINKS_SCHEMA)]
+    n_new = stats.contacts
+    for f in work.iterdir():
+        f.unlink()
     with duckdb.connect() as con:
         _raw_view(con, lake)
         con.register("prev", pq.read_table(links_path, schema=LINKS_SCHEMA) if links_path.exists()
@@ -231,7 +265,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
         .to_pandas()
     contacts = contacts.astype(object).where(contacts.notna(), None)
 
-    attrs = person_attributes(links, contacts, register)
+    attrs = person_attributes(links, contacts, read_table(register_path))
     contact_persons = pd.DataFrame({
         "contact_id": links["contact_id"],
         "contact_key": keyed_hashes(links["contact_id"], key, "contact"),
