@@ -30,6 +30,10 @@ from joinedup.link_cli import register as _register_link  # noqa: E402
 
 _register_link(app)
 
+from joinedup.report.cli import register as _register_report  # noqa: E402
+
+_register_report(app)
+
 from joinedup.demo import register as _register_demo  # noqa: E402
 
 _register_demo(app)

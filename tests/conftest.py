@@ -32,3 +32,31 @@ def airflow_db() -> str:
 
     db.initdb()
     return os.environ["AIRFLOW_HOME"]
+
+
+PIPELINE_KEY = "test-pseudonym-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
+    """The whole pipeline once per session through dag.test(): a small simulation, every ingest DAG, then
+    journeys (link, dbt build, gate, publish, dbt docs, report). Yields (paths, simulation folder, run)."""
+    from datetime import date, timedelta
+
+    from joinedup.inprocess import PipelinePaths, run_pipeline
+    from joinedup.simulate.run import simulate
+
+    start, days = date(2025, 3, 3), 28
+    work = tmp_path_factory.mktemp("pipeline")
+    sim = work / "sim"
+    simulate(sim, 3000, days, start, 11)
+    paths = PipelinePaths.under(work, sim / "exports", sim / "register" / "citizens.csv")
+    saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
+    os.environ["JOINEDUP_PSEUDONYM_KEY"] = PIPELINE_KEY
+    try:
+        yield paths, sim, run_pipeline(paths, start, start + timedelta(days=days - 1))
+    finally:
+        if saved is None:
+            os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
+        else:
+            os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved

@@ -1,4 +1,5 @@
-"""Builds the `journeys` DAG: link -> dbt build (cosmos) -> quality gate (GX) -> publish (write, audit, publish).
+"""Builds the `journeys` DAG: link -> dbt build (cosmos) -> quality gate (GX) -> publish (write, audit, publish)
+-> report, with dbt's docs generated beside publish for the report folder.
 
 Scheduled on the ingest Assets: it runs once every channel has landed new data since its last run (or when
 triggered by hand). Every task that opens the warehouse DuckDB file runs in the 1-slot `duckdb` pool, because
@@ -8,6 +9,7 @@ DuckDB allows one process per file and Airflow runs each task in its own process
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -66,6 +68,11 @@ def _dbt_task_group() -> Any:
     )
 
 
+def docs_target() -> Path:
+    """dbt's docs target, beside the warehouse (restricted), from which the report copies the static page."""
+    return config.warehouse_path().parent / "dbt-docs"
+
+
 def build_journeys_dag() -> DAG:
     schedule = None
     for name in load_channels():
@@ -110,9 +117,26 @@ def build_journeys_dag() -> DAG:
             result = publish_analytics(config.warehouse_path(), config.analytics_path())
             return {"path": str(result.path), "tables": result.tables}
 
+        @task(pool=DUCKDB_POOL)
+        def dbt_docs() -> str:
+            """The data dictionary (dbt docs, static) for the report folder; reads the warehouse catalog."""
+            from joinedup.report.docs import generate_dbt_docs
+
+            return str(generate_dbt_docs(config.dbt_project_dir().resolve(), docs_target()))
+
+        @task
+        def report(published: dict[str, Any], docs: str) -> str:
+            """The service designers' report, from the file just published (never from the warehouse)."""
+            from joinedup.report.build import build_report
+
+            return str(build_report(Path(published["path"]), config.reports_root(), Path(docs)))
+
         linked = link_contacts()
         built = _dbt_task_group()
         gate = quality_gate()
-        linked >> built >> gate >> publish()
+        docs = dbt_docs()
+        published = publish()
+        linked >> built >> gate >> [published, docs]
+        report(published, docs)
 
     return journeys()

@@ -33,10 +33,12 @@ def test_scheduled_on_every_channel_asset(dag) -> None:
 def test_order_pool_and_outlet(dag) -> None:
     order = [t.task_id for t in dag.topological_sort()]
     dbt_tasks = [t for t in order if t.startswith("dbt_build.")]
-    assert order[0] == "link_contacts" and order[-2:] == ["quality_gate", "publish"]
+    assert order[0] == "link_contacts" and order[-1] == "report"
+    assert order.index("quality_gate") < order.index("publish") < order.index("report")
+    assert set(dag.get_task("publish").upstream_task_ids) == {"quality_gate"}
     assert len(dbt_tasks) >= 20  # one per model and seed, plus detached relationship tests
     assert any(".relationships" in t or "relationships_" in t for t in dbt_tasks)
-    for task_id in [*dbt_tasks, "quality_gate", "publish"]:
+    for task_id in [*dbt_tasks, "quality_gate", "publish", "dbt_docs"]:
         assert dag.get_task(task_id).pool == DUCKDB_POOL, task_id
     (outlet,) = dag.get_task("publish").outlets
     assert outlet.uri == ANALYTICS_ASSET_URI

@@ -8,43 +8,20 @@ The journeys DAG runs three times here (~35 s each): first build, identical re-r
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from joinedup.inprocess import PipelineFailed, PipelinePaths, pipeline_env, run_journeys_dag, run_pipeline
+from joinedup.inprocess import PipelineFailed, pipeline_env, run_journeys_dag
 from joinedup.journeys.truth import score_journeys
 from joinedup.journeys.warehouse import release_dbt_connection
-from joinedup.simulate.run import simulate
-
-START, DAYS, CITIZENS, SEED = date(2025, 3, 3), 28, 3000, 11
-KEY = "test-pseudonym-key-0123456789abcdef"
+from tests.conftest import PIPELINE_KEY as KEY
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("pipeline")
-    sim = work / "sim"
-    simulate(sim, CITIZENS, DAYS, START, SEED)
-    paths = PipelinePaths.under(work, sim / "exports", sim / "register" / "citizens.csv")
-    saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
-    os.environ["JOINEDUP_PSEUDONYM_KEY"] = KEY
-    try:
-        run = run_pipeline(paths, START, START + timedelta(days=DAYS - 1))
-        yield paths, sim, run
-    finally:
-        if saved is None:
-            os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
-        else:
-            os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved
 
 
 def _marts(analytics: Path) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,1 @@
+"""The service designers' report: channel switching as pictures, from the published analytics file."""

@@ -1,0 +1,147 @@
+"""Plotly figures from the report's query results. Pure: DataFrames in, figures out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+CHANNEL_COLOURS = {
+    "phone": "#1f77b4", "email": "#ff7f0e", "webchat": "#2ca02c", "social": "#d62728", "sms": "#9467bd",
+    "letter": "#8c564b", "web_form": "#17becf", "face_to_face": "#e377c2",
+}
+TRIGGER_COLOURS = {"unanswered": "#d62728", "abandoned": "#ff7f0e", "outside_sla": "#bcbd22",
+                   "failed_self_service": "#9467bd", "none": "#7f7f7f"}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 30, "t": 40, "b": 50}, "height": 460}
+
+
+def _colour(channel: str, alpha: float = 1.0) -> str:
+    hex_ = CHANNEL_COLOURS.get(channel, "#999999").lstrip("#")
+    r, g, b = (int(hex_[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _sankey_trace(links: pd.DataFrame, visible: bool) -> go.Sankey:
+    nodes: dict[tuple[int, str], int] = {}
+    for row in links.itertuples():
+        nodes.setdefault((row.step, row.source), len(nodes))
+        nodes.setdefault((row.step + 1, row.target), len(nodes))
+    labels = [f"{ch} ({step})" for step, ch in nodes]
+    return go.Sankey(
+        visible=visible, arrangement="snap",
+        node={"label": labels, "color": [_colour(ch) for _, ch in nodes], "pad": 12, "thickness": 14},
+        link={"source": [nodes[(r.step, r.source)] for r in links.itertuples()],
+              "target": [nodes[(r.step + 1, r.target)] for r in links.itertuples()],
+              "value": links["journeys"].tolist(),
+              "color": [_colour(s, 0.35) for s in links["source"]]},
+    )
+
+
+def sankey(collapsed: pd.DataFrame, uncollapsed: pd.DataFrame) -> go.Figure:
+    fig = go.Figure([_sankey_trace(collapsed, True), _sankey_trace(uncollapsed, False)])
+    fig.update_layout(**{**LAYOUT, "height": 560}, updatemenus=[{
+        "type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
+        "buttons": [{"label": "repeats collapsed", "method": "update", "args": [{"visible": [True, False]}]},
+                    {"label": "every contact", "method": "update", "args": [{"visible": [False, True]}]}],
+    }])
+    return fig
+
+
+def transition_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    grid = matrix.pivot_table(index="from_channel", columns="to_channel", values="transitions", fill_value=0)
+    channels = sorted(set(grid.index) | set(grid.columns))
+    grid = grid.reindex(index=channels, columns=channels, fill_value=0)
+    share = grid.div(grid.sum(axis=1).replace(0, 1), axis=0)
+    fig = go.Figure(go.Heatmap(
+        z=share.values, x=channels, y=channels, colorscale="Blues", zmin=0, zmax=1,
+        customdata=grid.values, colorbar={"title": "share of from"},
+        hovertemplate="%{y} → %{x}<br>%{customdata:,} transitions (%{z:.0%} of %{y})<extra></extra>"))
+    fig.update_layout(**LAYOUT, xaxis_title="next contact's channel", yaxis_title="contact's channel")
+    return fig
+
+
+def switch_time_bars(times: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for trigger, group in times.groupby("switch_trigger", sort=True):
+        total = group["switches"].sum()
+        fig.add_bar(name=trigger, x=group["band"], y=group["switches"] / total, customdata=group["switches"],
+                    marker_color=TRIGGER_COLOURS.get(trigger),
+                    hovertemplate=f"{trigger}: %{{x}}<br>%{{customdata:,}} switches (%{{y:.0%}})<extra></extra>")
+    order = times.sort_values("band_order")["band"].drop_duplicates().tolist()
+    fig.update_layout(**LAYOUT, barmode="group", xaxis={"categoryorder": "array", "categoryarray": order,
+                                                        "title": "time from the previous contact to the switch"},
+                      yaxis={"title": "share of the trigger's switches", "tickformat": ".0%"})
+    return fig
+
+
+def switch_pairs(pairs: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    order = pairs.drop_duplicates("switch")["switch"].tolist()[::-1]
+    for trigger, group in pairs.groupby("switch_trigger", sort=True):
+        fig.add_bar(name=trigger, y=group["switch"], x=group["switches"], orientation="h",
+                    marker_color=TRIGGER_COLOURS.get(trigger), customdata=group["median_minutes"] / 60,
+                    hovertemplate=f"%{{y}} after {trigger}: %{{x:,}}<br>median %{{customdata:.1f}} h<extra></extra>")
+    fig.update_layout(**LAYOUT, barmode="stack", xaxis_title="switches",
+                      yaxis={"categoryorder": "array", "categoryarray": order})
+    return fig
+
+
+def sla_lines(sla: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for target, group in sla.groupby("target", sort=True):
+        minutes = group["target_minutes"].iloc[0]
+        fig.add_scatter(x=group["hour"], y=group["attainment"], mode="lines+markers", name=target,
+                        customdata=group["contacts"],
+                        hovertemplate=f"{target} (target {minutes:g} min)<br>%{{x}}:00 local: %{{y:.0%}} "
+                                      f"of %{{customdata:,}}<extra></extra>")
+    fig.update_layout(**LAYOUT, xaxis={"title": "local hour the contact came in", "dtick": 2},
+                      yaxis={"title": "answered within target", "tickformat": ".0%", "range": [0, 1.02]})
+    return fig
+
+
+def _weekday_hour(df: pd.DataFrame, value: str, title: str, fmt: str, colorscale: str) -> go.Figure:
+    grid = df.pivot_table(index="weekday", columns="hour", values=value).reindex(index=range(1, 8),
+                                                                                 columns=range(24))
+    fig = go.Figure(go.Heatmap(z=grid.values, x=[f"{h:02d}" for h in range(24)], y=WEEKDAYS,
+                               colorscale=colorscale, colorbar={"title": title},
+                               hovertemplate=f"%{{y}} %{{x}}:00: %{{z:{fmt}}}<extra></extra>"))
+    fig.update_layout(**LAYOUT, xaxis_title="local hour", yaxis={"autorange": "reversed"})
+    return fig
+
+
+def social_sla_heatmap(df: pd.DataFrame) -> go.Figure:
+    return _weekday_hour(df, "attainment", "answered in 15 min", ".0%", "RdYlGn")
+
+
+def out_of_hours_heatmap(df: pd.DataFrame) -> go.Figure:
+    return _weekday_hour(df, "contacts", "contacts", ",", "Viridis")
+
+
+def repeat_bars(df: pd.DataFrame) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=df["service"], y=df["contacts"] - df["failure_demand_contacts"], name="first contacts",
+                marker_color="#9ecae1")
+    fig.add_bar(x=df["service"], y=df["failure_demand_contacts"], name="failure demand (repeats)",
+                marker_color="#d62728", customdata=df["failure_demand_cost_gbp"],
+                hovertemplate="%{x}: %{y:,} repeats costing £%{customdata:,.0f}<extra></extra>")
+    fig.add_scatter(x=df["service"], y=df["failure_demand_rate"], name="failure demand rate", mode="markers",
+                    marker={"color": "black", "size": 9}, secondary_y=True)
+    fig.update_layout(**LAYOUT, barmode="stack")
+    fig.update_yaxes(title_text="contacts", secondary_y=False)
+    fig.update_yaxes(title_text="share that are repeats", tickformat=".0%", secondary_y=True, rangemode="tozero")
+    return fig
+
+
+def channel_shift_chart(df: pd.DataFrame) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for channel, group in df.groupby("channel", sort=True):
+        fig.add_scatter(x=group["month"], y=group["channel_share"], name=channel, stackgroup="share",
+                        line={"color": _colour(channel)}, hovertemplate=f"{channel}: %{{y:.1%}}<extra></extra>")
+    monthly = df.drop_duplicates("month")
+    fig.add_scatter(x=monthly["month"], y=monthly["month_cost_per_contact_gbp"], name="cost per contact (£)",
+                    mode="lines+markers", line={"color": "black", "dash": "dot"}, secondary_y=True)
+    fig.update_layout(**LAYOUT, xaxis_title="month")
+    fig.update_yaxes(title_text="share of contacts", tickformat=".0%", secondary_y=False)
+    fig.update_yaxes(title_text="£ per contact", secondary_y=True, rangemode="tozero")
+    return fig
