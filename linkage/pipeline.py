@@ -11,6 +11,7 @@ import gc
 import json
 import multiprocessing
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,7 @@ def link(register: pd.DataFrame, contacts: pd.DataFrame, model: Model | str | Pa
     _WORKER.update(reg=reg, model=mdl, policy=policy, cannot=cannot, must=must)
     batch_frames = (contacts.iloc[s0:s0 + batch_size] for s0 in starts)
     try:
-        if n_workers > 1:
+        if n_workers > 1 and _can_fork():
             # fork after the register and model are built: workers share them copy-on-write;
             # batches travel by pickle so workers never touch (and so copy) the parent's frame
             gc.collect()
@@ -142,6 +143,14 @@ def link(register: pd.DataFrame, contacts: pd.DataFrame, model: Model | str | Pa
 
 
 _WORKER: dict = {}
+
+
+def _can_fork() -> bool:
+    """Fork only when no other Python thread is alive. A thread of the host (an Airflow task's, a sampler's)
+    can hold a lock at the moment of the fork, and the worker that inherits it hangs forever, as a council-year
+    run did here. Then batches run in this process instead: slower, never stuck. (The pipeline links in a fresh
+    interpreter, joinedup.journeys.link_worker, so it keeps its workers.)"""
+    return threading.active_count() == 1
 
 
 def _single_threaded() -> None:
