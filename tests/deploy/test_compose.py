@@ -1,125 +1,223 @@
-"""docker-compose.yml and the Dockerfile, checked statically (no Docker engine exists on these machines)."""
+"""docker-compose.yml, checked statically (no Docker engine exists on these machines): its services, its
+variables against .env.example, its volumes against the paths joinedup's own config reads and writes under the
+containers' environment, and its Airflow settings against what the DAGs use."""
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import subprocess
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
-import yaml
 
 from tests.conftest import REPO
+from tests.deploy.conftest import (
+    AIRFLOW_SERVICES,
+    DAG_SERVICES,
+    Dockerfile,
+    env_file,
+    interpolate,
+    mount_of,
+    mounts,
+    variables,
+)
 
-AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer")
-VAR = re.compile(r"(?<!\$)\$\{([A-Za-z0-9_]+)(:?[-?][^}]*)?\}")  # $${X} is an escaped literal
-
-
-@pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
-
-
-@pytest.fixture(scope="module")
-def env_example() -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in (REPO / ".env.example").read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#"))
-    return {k.strip(): v.strip() for k, v in pairs}
+SECRET = re.compile(r"PASSWORD|SECRET|_KEY$")
+PLACEHOLDER = "CHANGE-ME"
 
 
 def test_every_service_has_an_image_a_command_and_a_health_check(compose) -> None:
     services = compose["services"]
     assert set(AIRFLOW_SERVICES) | {"postgres", "report"} <= set(services)
     for name, svc in services.items():
-        assert svc.get("image") or svc.get("build"), name
-        assert svc.get("command"), name
-        assert svc.get("healthcheck", {}).get("test"), name
+        assert svc.get("image") or svc.get("build"), f"{name}: no image or build"
+        assert svc.get("command"), f"{name}: no command"
+        test = svc.get("healthcheck", {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, f"{name}: no health check"
+        assert svc.get("restart") == ("no" if name == "airflow-init" else "always"), name
+    for name in AIRFLOW_SERVICES:
+        svc = services[name]
+        assert svc["build"] == "." and svc["image"] == services["airflow-scheduler"]["image"], name
+        assert svc["depends_on"]["postgres"] == {"condition": "service_healthy"}, name
+        if name != "airflow-init":
+            assert svc["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}, name
+            assert svc["user"] == "${AIRFLOW_UID:-50000}:0", name  # group 0, as the official image expects
+    # airflow-init (root) hands the data folders to the user the other services run as
+    assert services["airflow-init"]["user"] == "0:0"
+    assert services["airflow-init"]["environment"]["AIRFLOW_UID"] == "${AIRFLOW_UID:-50000}"
 
 
-def test_every_variable_has_a_default_or_an_env_example_entry(compose, env_example) -> None:
-    text = "\n".join(line for line in (REPO / "docker-compose.yml").read_text().splitlines()
-                     if not line.lstrip().startswith("#"))
-    used = VAR.findall(text)
+def test_every_variable_has_a_default_or_an_env_example_entry(compose_text, env_example) -> None:
+    used = variables(compose_text)
     assert used
-    for name, rest in used:
-        has_default = rest.startswith((":-", "-"))
-        assert has_default or name in env_example, f"${{{name}}} has no default and is not in .env.example"
-    secrets = [k for k, v in env_example.items() if v == "CHANGE-ME"]
-    assert {"JOINEDUP_PSEUDONYM_KEY", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "POSTGRES_PASSWORD"} <= set(secrets)
-    assert not (REPO / ".env").exists() or ".env" in (REPO / ".gitignore").read_text().split()
+    for name, op in used:
+        assert op in (":-", "-") or name in env_example, f"${{{name}}} has no default and is not in .env.example"
+        if SECRET.search(name):
+            # a default would be a secret in the repository: compose must refuse to start without it
+            assert op in (":?", "?"), f"${{{name}}} is a secret: use ${{{name}:?...}}, not a default"
+            assert env_example[name] == PLACEHOLDER, f"{name} in .env.example must be {PLACEHOLDER}"
+    assert set(env_example) <= {name for name, _ in used}, "an .env.example entry the stack does not use"
+    # the placeholders are the only values a copied .env.example holds for secrets, and airflow-init refuses them
+    init = (REPO / "docker" / "airflow-init.sh").read_text()
+    assert PLACEHOLDER in init
+    # .env.example's settings agree with the defaults, so an .env without them behaves the same
+    for name in {name for name, _ in used}:
+        defaults = set(re.findall(rf"\$\{{{name}:?-([^}}]*)\}}", compose_text))
+        if defaults and name in env_example:
+            assert defaults == {env_example[name]}, f"{name}: default {defaults} vs .env.example"
 
 
-def _container_env(svc: dict) -> dict[str, str]:
-    return {k: str(v) for k, v in svc["environment"].items()}
+def test_no_real_secret_in_the_repository() -> None:
+    gitignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=REPO).returncode == 0
+    assert gitignored, ".env must be git-ignored"
+    assert ".env" in (REPO / ".dockerignore").read_text().split(), ".env must stay out of the build context"
+    tracked = subprocess.run(["git", "ls-files", ".env"], cwd=REPO, capture_output=True, text=True).stdout
+    assert not tracked.strip()
 
 
-def _mounts(svc: dict) -> list[tuple[PurePosixPath, bool]]:
-    out = []
-    for v in svc["volumes"]:
-        parts = v.split(":")
-        # "${DIR:-./data}/x:/container/path[:ro]" -> strip the host side, which may itself hold a colon
-        target = next(p for p in parts[1:] if p.startswith("/"))
-        out.append((PurePosixPath(target), parts[-1] == "ro"))
-    return out
-
-
-def _mounted(mounts: list[tuple[PurePosixPath, bool]], path: str, writable: bool) -> bool:
-    p = PurePosixPath(path)
-    return any(p == m or m in p.parents for m, ro in mounts if not (writable and ro))
-
-
-def test_volumes_cover_every_path_the_dags_read_and_write(compose, monkeypatch: pytest.MonkeyPatch) -> None:
-    from joinedup.ingest.config import exports_root, load_channels
+def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env, dockerfile: Dockerfile,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from joinedup.ingest import config as ingest_config
     from joinedup.journeys import config
+    from joinedup.journeys.airflow_dag import docs_target
 
-    for name in AIRFLOW_SERVICES[1:]:
-        svc = compose["services"][name]
-        env = _container_env(svc)
-        for k, v in env.items():
+    services = compose["services"]
+    report_root = mounts(services["report"])
+    for name in (*DAG_SERVICES, "airflow-init"):
+        svc = services[name]
+        env = container_env(name)
+        for k in [*os.environ, *env]:  # exactly the container's JOINEDUP_* settings, none of this shell's
             if k.startswith("JOINEDUP_"):
-                monkeypatch.setenv(k, v)
-        mounts = _mounts(svc)
+                monkeypatch.delenv(k, raising=False)
+                if k in env:
+                    monkeypatch.setenv(k, env[k])
+        # channels.yml is read by the DAG files themselves: in the image, or on a mount
+        channels = PurePosixPath(str(ingest_config.config_path()))
+        in_image = dockerfile.image_to_repo(channels)
+        assert in_image is not None or mount_of(svc, channels), f"{name}: {channels} is neither in the image nor mounted"
+        if in_image is not None:
+            assert in_image.is_file(), f"{name}: the image has no {channels}"
+            monkeypatch.setenv("JOINEDUP_CHANNELS", str(in_image))  # read the same file from the repo
 
         written = [config.lake_root(), config.identity_root(), config.warehouse_path().parent,
-                   config.analytics_path().parent, config.reports_root()]
-        read = [exports_root(), config.register_path()]
-        read += [ch.day_url(date(2025, 1, 1)) for ch in load_channels().values()]
+                   config.analytics_path().parent, config.reports_root(), docs_target()]
+        read = [ingest_config.exports_root(), config.register_path(), config.lake_root(), config.identity_root()]
+        read += [ch.day_url(date(2025, 1, 1)) for ch in ingest_config.load_channels().values()]
         for p in written:
-            assert _mounted(mounts, str(p), writable=True), f"{name}: {p} is written but not on a writable volume"
+            m = mount_of(svc, p)
+            assert m and not m.read_only, f"{name}: {p} is written but not on a writable volume"
+            # under the one host folder that docs/deployment.md backs up
+            assert m.source.startswith("${JOINEDUP_DATA_DIR:-./data}/"), f"{name}: {p} is outside the data dir"
         for p in read:
-            assert _mounted(mounts, str(p), writable=False), f"{name}: {p} is read but not mounted"
+            assert mount_of(svc, p), f"{name}: {p} is read but not mounted"
+
+        # what the DAGs read from the image: the dbt project (and the manifest built into it), the suites
+        project = config.dbt_project_dir()
+        assert dockerfile.image_to_repo(project) == REPO / "dbt_project", f"{name}: {project} is not in the image"
+        assert mount_of(svc, project) is None, f"{name}: a volume would hide the image's dbt project and manifest"
+        assert (REPO / "dbt_project" / "profiles.yml").is_file()
+        # joinedup.ingest.validate reads its suites from PROJECT_ROOT/expectations (not imported here: it pulls
+        # in pandas, +1.3 s); the editable install makes PROJECT_ROOT the image's WORKDIR
+        assert dockerfile.image_to_repo(dockerfile.workdir / "joinedup") == config.PROJECT_ROOT / "joinedup"
+        assert dockerfile.image_to_repo(dockerfile.workdir / "expectations") == config.PROJECT_ROOT / "expectations"
+
+        # the report service serves the folder the journeys DAG writes the report into
+        if name == "airflow-scheduler":
+            served = next(m for m in report_root if m.target == PurePosixPath("/usr/share/nginx/html"))
+            reports = mount_of(svc, config.reports_root())
+            assert reports.target == PurePosixPath(str(config.reports_root()))  # the folder itself, not a parent
+            assert served.read_only and served.source == reports.source
 
 
-def test_airflow_settings_match_what_the_dags_need(compose) -> None:
+def test_every_airflow_service_mounts_the_same_host_folder_at_each_path(compose) -> None:
+    seen: dict[PurePosixPath, str] = {}
+    for name in AIRFLOW_SERVICES:
+        for m in mounts(compose["services"][name]):
+            assert seen.setdefault(m.target, m.source) == m.source, f"{name}: {m.target} from another source"
+
+
+def test_airflow_settings_match_what_the_dags_need(compose, container_env, dockerfile: Dockerfile) -> None:
     from joinedup.journeys.airflow_dag import DUCKDB_POOL
 
     services = compose["services"]
-    envs = [_container_env(services[n]) for n in AIRFLOW_SERVICES]
+    envs = {n: container_env(n) for n in AIRFLOW_SERVICES}
     for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "JOINEDUP_PSEUDONYM_KEY"):
-        assert len({e[key] for e in envs}) == 1, f"{key} differs between Airflow services"
-    assert all(e["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor" for e in envs)
-    assert all(e["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/joinedup/dags" for e in envs)
-    dockerfile = (REPO / "Dockerfile").read_text()
-    assert "COPY --chown=airflow:0 dags ./dags" in dockerfile and "WORKDIR /opt/joinedup" in dockerfile
-    init = (REPO / services["airflow-init"]["command"][0].replace("/opt/joinedup/", "")).read_text()
-    assert re.search(rf"airflow pools set {DUCKDB_POOL} 1\b", init)  # the pool the journeys DAG's tasks use
-    assert "airflow db migrate" in init and "AIRFLOW_ADMIN_PASSWORD" in init
-    # the DAGs use no Airflow connections: every location is a JOINEDUP_* path on a volume
-    assert not re.search(r"conn_id|BaseHook\.get_connection", "".join(
-        p.read_text() for p in [*REPO.glob("dags/*.py"), *REPO.glob("joinedup/**/airflow_*.py")]))
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__API_AUTH__JWT_ISSUER",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__AUTH_MANAGER"):
+        values = {n: e.get(key) for n, e in envs.items()}
+        assert len(set(values.values())) == 1 and None not in values.values(), f"{key} differs: {values}"
+    for n, e in envs.items():
+        assert e["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", n
+        assert dockerfile.image_to_repo(e["AIRFLOW__CORE__DAGS_FOLDER"]) == REPO / "dags", n
+        assert e["AIRFLOW__CORE__DAGS_FOLDER"] == dockerfile.env["AIRFLOW__CORE__DAGS_FOLDER"], n
+    # the task runner (in the scheduler, LocalExecutor) reaches the API server by its service name and port
+    url = envs["airflow-scheduler"]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
+    assert re.fullmatch(r"http://airflow-apiserver:8080/execution/", url)
+    assert envs["airflow-scheduler"]["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"  # serves :8974/health
+    assert "postgres:5432/" in envs["airflow-scheduler"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    # the tasks run in the scheduler: it has the pseudonymisation key; the UI and the DAG parser do not need it
+    assert len(envs["airflow-scheduler"]["JOINEDUP_PSEUDONYM_KEY"]) and \
+        "JOINEDUP_PSEUDONYM_KEY" not in envs["airflow-apiserver"]
+    # the admin user of the auth manager in use comes from .env, through airflow-init
+    init_env = envs["airflow-init"]
+    assert init_env["AIRFLOW_ADMIN_PASSWORD"] and envs["airflow-apiserver"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]\
+        .startswith(init_env["AIRFLOW_ADMIN_USER"] + ":admin")
+    auth = PurePosixPath(envs["airflow-apiserver"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    for n in ("airflow-init", "airflow-apiserver"):
+        m = mount_of(services[n], auth)
+        assert m and not m.read_only and not m.source.startswith((".", "/", "$")), f"{n}: {auth} not on a volume"
+
+    # the pool: the one the journeys DAG's operators use is the one airflow-init creates, with one slot
+    assert _pools_in_dag_code() == {DUCKDB_POOL}
+    command = services["airflow-init"]["command"]
+    init = dockerfile.image_to_repo(command[-1])
+    assert init is not None and init.is_file(), f"airflow-init runs {command}, which is not in the image"
+    text = init.read_text()
+    assert re.findall(r"^airflow pools set (\S+) (\d+)\b", text, re.M) == [(DUCKDB_POOL, "1")]
+    assert re.search(r"^airflow db migrate\b", text, re.M) and "AIRFLOW_ADMIN_PASSWORD" in text
+    assert services["airflow-init"]["healthcheck"]["test"][-1] == f"airflow pools get {DUCKDB_POOL}"
+    # connections and variables: the DAGs use none, every location is a JOINEDUP_* path on a volume
+    code = "".join(p.read_text() for p in _dag_code())
+    assert not re.search(r"conn_id|get_connection|Variable\.get|Variable\(", code)
 
 
-def test_dockerfile_installs_from_the_lock_make_test_uses(compose) -> None:
-    dockerfile = (REPO / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM apache/airflow:3.3.2" in dockerfile
-    assert "COPY --chown=airflow:0 pyproject.toml uv.lock" in dockerfile
-    installs = re.findall(r"uv sync ([^\n\\&]*)", dockerfile)
-    assert installs and all("--frozen" in i for i in installs)
-    assert "pip install -r" not in dockerfile and "uv pip install" not in dockerfile
-    make = (REPO / "Makefile").read_text()
-    assert "sync --frozen" in make  # make test installs from the same uv.lock
-    assert re.search(r"dbt parse .*dbt_project", dockerfile)  # cosmos LoadMode.DBT_MANIFEST
-    build = compose["x-airflow-common"]["build"]
-    assert build == "." and (REPO / ".dockerignore").exists()
+def test_init_script_is_valid_bash() -> None:
+    assert subprocess.run(["bash", "-n", str(REPO / "docker" / "airflow-init.sh")]).returncode == 0
+
+
+def test_env_example_is_a_plain_env_file() -> None:
+    lines = [ln for ln in (REPO / ".env.example").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*=\S*", ln) for ln in lines), "one KEY=value a line, no quotes or spaces"
+    assert env_file(REPO / ".env.example")["JOINEDUP_PSEUDONYM_KEY"] == PLACEHOLDER
+
+
+def test_compose_refuses_to_start_without_each_secret(compose_text, env_example) -> None:
+    secrets = [k for k in env_example if SECRET.search(k)]
+    assert len(secrets) >= 6
+    for name in secrets:
+        env = {k: v for k, v in env_example.items() if k != name}
+        with pytest.raises(ValueError, match=name):
+            interpolate(compose_text, env)
+
+
+def _dag_code() -> list[Path]:
+    return [*REPO.glob("dags/*.py"), *REPO.glob("joinedup/**/airflow_*.py")]
+
+
+def _pools_in_dag_code() -> set[str]:
+    """Every pool the DAG code names: `pool=` arguments and `"pool":` keys, constants resolved."""
+    pools: set[str] = set()
+    for path in _dag_code():
+        tree = ast.parse(path.read_text())
+        consts = {t.id: n.value.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                  and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+        values = [k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "pool"]
+        values += [v for n in ast.walk(tree) if isinstance(n, ast.Dict) for k, v in zip(n.keys, n.values)
+                   if isinstance(k, ast.Constant) and k.value == "pool"]
+        for v in values:
+            assert isinstance(v, ast.Name | ast.Constant), f"{path}: a pool computed at run time"
+            pools.add(consts[v.id] if isinstance(v, ast.Name) else v.value)
+    return pools
