@@ -266,23 +266,24 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     contacts = contacts.astype(object).where(contacts.notna(), None)
 
     attrs = person_attributes(links, contacts, read_table(register_path))
+    person_keys = keyed_hashes(attrs["person_id"], key, "person")  # each person once, then mapped
+    key_of = dict(zip(attrs["person_id"], person_keys, strict=True))
     contact_persons = pd.DataFrame({
         "contact_id": links["contact_id"],
         "contact_key": keyed_hashes(links["contact_id"], key, "contact"),
-        "person_key": keyed_hashes(links["person_id"], key, "person"),
+        "person_key": links["person_id"].map(key_of),
         "decision": links["decision"],
         "match_probability": pd.to_numeric(links["match_probability"], errors="coerce"),
     })
     person_table = pd.DataFrame({
-        "person_key": keyed_hashes(attrs["person_id"], key, "person"),
+        "person_key": person_keys,
         "is_registered": attrs["is_registered"].astype(bool),
         "age_band": attrs["age_band"],
         "postcode_district": attrs["postcode_district"],
     }).sort_values("person_key", kind="stable")
     _write_parquet(contact_persons, lake / "linked" / "contact_persons.parquet")
     _write_parquet(person_table, lake / "linked" / "persons.parquet")
-    key_map = pd.DataFrame({"person_id": attrs["person_id"],
-                            "person_key": keyed_hashes(attrs["person_id"], key, "person")})
+    key_map = pd.DataFrame({"person_id": attrs["person_id"], "person_key": person_keys})
     write_identity_db(identity, links_arrow, key_map)
     return LinkStepResult(
         contacts=len(links),
