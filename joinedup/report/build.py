@@ -10,6 +10,7 @@ import duckdb
 
 from joinedup.report import figures, queries
 from joinedup.report.html import Chart, page
+from joinedup.report.scope import Scope, restrict
 
 REPORT_FILE = "index.html"
 DOCS_DIR = "dbt-docs"
@@ -48,12 +49,16 @@ def charts(con: duckdb.DuckDBPyConnection) -> list[Chart]:
     ]
 
 
-def build_report(analytics: Path, out_dir: Path, dbt_docs: Path | None = None) -> Path:
-    """Write the report; copy a `dbt docs generate --static` folder beside it when given. Atomic per file."""
+def build_report(analytics: Path, out_dir: Path, dbt_docs: Path | None = None, scope: Scope | None = None) -> Path:
+    """Write the report; copy a `dbt docs generate --static` folder beside it when given. Atomic per file.
+    A scope (service, dates) filters every chart and the headline; by default the whole file is reported."""
     if not analytics.exists():
         raise FileNotFoundError(f"analytics database {analytics} does not exist: has the journeys DAG published?")
+    scope = scope or Scope()
     with duckdb.connect(str(analytics), read_only=True) as con:
-        text = page(queries.headline(con), charts(con), f"{DOCS_DIR}/index.html" if dbt_docs else None)
+        restrict(con, scope)
+        text = page(queries.headline(con), charts(con), f"{DOCS_DIR}/index.html" if dbt_docs else None,
+                    scope.describe())
     out_dir.mkdir(parents=True, exist_ok=True)
     if dbt_docs:
         target = out_dir / DOCS_DIR

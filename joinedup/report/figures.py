@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -14,6 +17,21 @@ TRIGGER_COLOURS = {"unanswered": "#d62728", "abandoned": "#ff7f0e", "outside_sla
                    "failed_self_service": "#9467bd", "none": "#7f7f7f"}
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 30, "t": 40, "b": 50}, "height": 460}
+
+
+def no_data(message: str = "No contacts of this kind in the selected service and period") -> go.Figure:
+    """An empty chart that says so (plotly throws drawing some empty traces, a Sankey among them)."""
+    fig = go.Figure()
+    fig.update_layout(**{**LAYOUT, "height": 200}, xaxis={"visible": False}, yaxis={"visible": False},
+                      annotations=[{"text": message, "showarrow": False, "font": {"size": 16, "color": "#666"}}])
+    return fig
+
+
+def _or_no_data(build: Callable[[pd.DataFrame], go.Figure]) -> Callable[[pd.DataFrame], go.Figure]:
+    @wraps(build)
+    def figure(df: pd.DataFrame) -> go.Figure:
+        return no_data() if df.empty else build(df)
+    return figure
 
 
 def _colour(channel: str, alpha: float = 1.0) -> str:
@@ -39,15 +57,22 @@ def _sankey_trace(links: pd.DataFrame, visible: bool) -> go.Sankey:
 
 
 def sankey(collapsed: pd.DataFrame, uncollapsed: pd.DataFrame) -> go.Figure:
-    fig = go.Figure([_sankey_trace(collapsed, True), _sankey_trace(uncollapsed, False)])
+    """Both views, a button to switch; a view with no flows (no journey of two steps) is left out."""
+    views = [(label, links) for label, links in (("repeats collapsed", collapsed), ("every contact", uncollapsed))
+             if not links.empty]
+    if not views:
+        return no_data("No journey in the selected service and period has a second contact")
+    fig = go.Figure([_sankey_trace(links, i == 0) for i, (_, links) in enumerate(views)])
     fig.update_layout(**{**LAYOUT, "height": 560}, updatemenus=[{
         "type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
-        "buttons": [{"label": "repeats collapsed", "method": "update", "args": [{"visible": [True, False]}]},
-                    {"label": "every contact", "method": "update", "args": [{"visible": [False, True]}]}],
+        "buttons": [{"label": label, "method": "update",
+                     "args": [{"visible": [j == i for j in range(len(views))]}]}
+                    for i, (label, _) in enumerate(views)],
     }])
     return fig
 
 
+@_or_no_data
 def transition_heatmap(matrix: pd.DataFrame) -> go.Figure:
     grid = matrix.pivot_table(index="from_channel", columns="to_channel", values="transitions", fill_value=0)
     channels = sorted(set(grid.index) | set(grid.columns))
@@ -61,6 +86,7 @@ def transition_heatmap(matrix: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_or_no_data
 def switch_time_bars(times: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for trigger, group in times.groupby("switch_trigger", sort=True):
@@ -75,6 +101,7 @@ def switch_time_bars(times: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_or_no_data
 def switch_pairs(pairs: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     order = pairs.drop_duplicates("switch")["switch"].tolist()[::-1]
@@ -87,6 +114,7 @@ def switch_pairs(pairs: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_or_no_data
 def sla_lines(sla: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for target, group in sla.groupby("target", sort=True):
@@ -110,14 +138,17 @@ def _weekday_hour(df: pd.DataFrame, value: str, title: str, fmt: str, colorscale
     return fig
 
 
+@_or_no_data
 def social_sla_heatmap(df: pd.DataFrame) -> go.Figure:
     return _weekday_hour(df, "attainment", "answered in 15 min", ".0%", "RdYlGn")
 
 
+@_or_no_data
 def out_of_hours_heatmap(df: pd.DataFrame) -> go.Figure:
     return _weekday_hour(df, "contacts", "contacts", ",", "Viridis")
 
 
+@_or_no_data
 def repeat_bars(df: pd.DataFrame) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(x=df["service"], y=df["contacts"] - df["failure_demand_contacts"], name="first contacts",
@@ -133,15 +164,17 @@ def repeat_bars(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_or_no_data
 def channel_shift_chart(df: pd.DataFrame) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for channel, group in df.groupby("channel", sort=True):
-        fig.add_scatter(x=group["month"], y=group["channel_share"], name=channel, stackgroup="share",
-                        line={"color": _colour(channel)}, hovertemplate=f"{channel}: %{{y:.1%}}<extra></extra>")
+        fig.add_bar(x=group["month"], y=group["channel_share"], name=channel, marker_color=_colour(channel),
+                    hovertemplate=f"{channel}: %{{y:.1%}}<extra></extra>")
     monthly = df.drop_duplicates("month")
     fig.add_scatter(x=monthly["month"], y=monthly["month_cost_per_contact_gbp"], name="cost per contact (£)",
                     mode="lines+markers", line={"color": "black", "dash": "dot"}, secondary_y=True)
-    fig.update_layout(**LAYOUT, xaxis_title="month")
+    fig.update_layout(**LAYOUT, barmode="stack",
+                      xaxis={"title": "month", "tickformat": "%b %Y", "dtick": "M1", "type": "date"})
     fig.update_yaxes(title_text="share of contacts", tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title_text="£ per contact", secondary_y=True, rangemode="tozero")
     return fig

@@ -35,7 +35,7 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None) -> str:
+def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None, scope: str = "all services") -> str:
     period = f"{head.first_day:%-d %b %Y} to {head.last_day:%-d %b %Y}"
     stats = [
         (_pct(head.switching_journey_share), "of journeys switch channel",
@@ -46,9 +46,10 @@ def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>joinedup: channel switching, {html.escape(period)}</title><style>{STYLE}</style>",
+        f"<title>joinedup: channel switching, {html.escape(scope)}, {html.escape(period)}</title><style>{STYLE}</style>",
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
-        f"<header><h1>How people move between channels</h1><p>{html.escape(period)} · pseudonymous data from "
+        f"<header><h1>How people move between channels</h1><p>{html.escape(period)} · "
+        f"<span id='scope'>{html.escape(scope)}</span> · pseudonymous data from "
         "the published analytics database</p></header><main>",
         "<div class='headline' id='headline'>",
         *(f"<div class='stat'><b data-figure='{i}'>{html.escape(v)}</b>{html.escape(label)}"
@@ -59,7 +60,8 @@ def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None) -> str:
         body = c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=c.id,
                                 config={"displaylogo": False, "responsive": True})
         parts.append(f"<section class='chart' id='section-{c.id}'><h2>{html.escape(c.title)}</h2>"
-                     f"<p class='caption'>{html.escape(c.caption)}</p><p class='range'>{html.escape(period)}</p>"
+                     f"<p class='caption'>{html.escape(c.caption)}</p><p class='range'>{html.escape(period)} · "
+                     f"{html.escape(scope)}</p>"
                      f"{body}</section>")
     docs = (f" · <a href='{html.escape(dbt_docs_href)}'>data dictionary (dbt docs)</a>" if dbt_docs_href else "")
     parts.append(f"<footer>Built by <code>joinedup report</code> from the marts; definitions in the "

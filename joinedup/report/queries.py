@@ -58,16 +58,6 @@ def sankey_links(con: duckdb.DuckDBPyConnection, collapsed: bool = True, steps: 
         from steps group by all order by step, journeys desc, source, target""").df()
 
 
-def journey_ends(con: duckdb.DuckDBPyConnection, collapsed: bool = True, steps: int = STEPS) -> pd.DataFrame:
-    """Journeys by their first-`steps` length and last channel: where the Sankey's flows stop."""
-    column = "channel_path_collapsed" if collapsed else "channel_path"
-    return con.execute(f"""
-        select least(len(string_split({column}, '>')), {steps}) as steps,
-               string_split({column}, '>')[least(len(string_split({column}, '>')), {steps})] as channel,
-               count(*) as journeys
-        from fct_journeys group by all order by 1, 3 desc""").df()
-
-
 def transition_matrix(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Consecutive contacts in a journey, from channel × to channel, over the whole period."""
     return con.execute("""

@@ -3,7 +3,6 @@ every chart has data, its headline figures match the marts, and it is self-conta
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from joinedup.cli import app
-from tests.report.browser import find_chromium, open_page
+from joinedup.report.build import build_report
+from joinedup.report.scope import Scope
+from tests.report.browser import open_page
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ CHARTS_JS = """Array.from(document.querySelectorAll('.plotly-graph-div')).map(d 
     id: d.id,
     svg: d.querySelectorAll('svg.main-svg').length,
     points: (d._fullData || []).filter(t => t.visible !== false).reduce((n, t) =>
-        n + ((t.type === 'sankey' ? t.link.value : (t.type === 'heatmap' ? t.z.flat() : t.y)) || [])
+        n + ((t.type === 'sankey' ? t.link.value : (t.type === 'heatmap' ? t.z.flatMap(r => Array.from(r)) : t.y)) || [])
              .filter(v => v !== null && v !== undefined && !Number.isNaN(v)).length, 0),
     marks: d.querySelectorAll('.sankey-link, .bars path, .heatmaplayer image, .scatterlayer path').length,
 }))"""
@@ -33,16 +34,6 @@ def report(pipeline) -> Path:
     paths, _, run = pipeline
     assert run.results["journeys"] == "success"
     return paths.reports / "index.html"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    found = find_chromium()
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium before `make test`")
-        pytest.skip("no Chromium here (apt-get install chromium); CI installs it")
-    return found
 
 
 def test_report_renders_every_chart_with_data_and_no_console_errors(report: Path, chromium: str,
@@ -102,11 +93,28 @@ def test_report_is_self_contained_small_and_ships_dbt_docs(report: Path) -> None
     assert "dbt-docs/index.html" in html
 
 
+def test_cli_help_names_every_option() -> None:
+    result = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    for option in ("--analytics", "--out", "--dbt-docs", "--service", "--from", "--to"):
+        assert option in result.output
+
+
 def test_cli_builds_the_report(pipeline, tmp_path: Path) -> None:
     paths, _, _ = pipeline
     result = CliRunner().invoke(app, ["report", "--analytics", str(paths.analytics), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.html").stat().st_size > 1_000_000  # plotly.js is inlined
+    assert not (tmp_path / "dbt-docs").exists()  # docs only when --dbt-docs is given
     missing = CliRunner().invoke(app, ["report", "--analytics", str(tmp_path / "nope.duckdb"), "--out",
                                        str(tmp_path)])
-    assert missing.exit_code != 0 and "does not exist" in str(missing.exception)
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_analytics_file_is_not_modified_by_a_build(pipeline, tmp_path: Path) -> None:
+    """Read-only, filtered or not: the published file's bytes are unchanged."""
+    paths, _, _ = pipeline
+    before = paths.analytics.read_bytes()
+    build_report(paths.analytics, tmp_path / "all")
+    build_report(paths.analytics, tmp_path / "one", scope=Scope(service="council_tax"))
+    assert paths.analytics.read_bytes() == before
