@@ -29,10 +29,12 @@ def main() -> None:
     ap.add_argument("--no-simulate", action="store_true")
     ap.add_argument("--no-febrl", action="store_true")
     ap.add_argument("--no-splink", action="store_true")
+    ap.add_argument("--breakdown", action="store_true", help="errors by channel, evidence and reason")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     for line in run_all(febrl=not args.no_febrl, sim_dir=args.sim_dir, lake=args.lake, citizens=args.citizens,
-                        days=args.days, simulate=not args.no_simulate, splink=not args.no_splink):
+                        days=args.days, simulate=not args.no_simulate, splink=not args.no_splink,
+                        breakdown=args.breakdown):
         print(line, flush=True)
 
 

@@ -71,12 +71,13 @@ def link_eval_command(
     days: int = typer.Option(60, "--days", help="Simulate this many days if no --sim-dir."),
     simulate: bool = typer.Option(True, "--simulate/--no-simulate", help="Simulate when no --sim-dir is given."),
     splink: bool = typer.Option(True, "--splink/--no-splink", help="Also run Splink (needs `--group bench`)."),
+    breakdown: bool = typer.Option(False, "--breakdown", help="Also break the errors down by channel, evidence and reason."),
 ) -> None:
     """Precision, recall and F1 of contact-to-citizen links, ours and Splink's, on FEBRL4 and simulated data."""
     from linkage import evaluate
 
     for line in evaluate.run_all(febrl=febrl, sim_dir=sim_dir, lake=lake, citizens=citizens, days=days,
-                                 simulate=simulate, splink=splink):
+                                 simulate=simulate, splink=splink, breakdown=breakdown):
         typer.echo(line)
 
 

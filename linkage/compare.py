@@ -39,8 +39,9 @@ HANDLE_LEVELS = ("different", "surname_only", "forename_only", "forename_and_ini
 HANDLE_TF = ((5, "name_key3"), (4, "initial_key"), (3, "given_initial_key"), (2, "given_canon"), (1, "family"))
 
 COMPARISONS: tuple[Comparison, ...] = (
+    # a nickname of a rare name ('dani' for danielle) proves more than one of a common one
     Comparison("given_name", ("given", "given_canon"), ("given", "given_canon"), cmp.given_name,
-               ("different", "initial", "fuzzy", "nickname", "exact"), "given"),
+               ("different", "initial", "fuzzy", "nickname", "exact"), "given", ((3, "given_canon"),)),
     Comparison("family_name", ("family",), ("family",), cmp.family_name,
                ("different", "similar_or_prefix", "fuzzy", "exact"), "family"),
     Comparison("date_of_birth", ("dob",), ("dob",), cmp.date_of_birth,

@@ -22,6 +22,11 @@ import pandas as pd
 from linkage.compare import COMPARISONS
 
 MODEL_VERSION = 1
+# (weaker level, stronger level) pairs, applied in order: the weaker never outweighs the stronger.
+# Handle levels: 0 different, 1 surname only, 2 forename only, 3 forename + initial,
+# 4 initial + surname, 5 forename + surname prefix, 6 forename + surname.
+_HANDLE_ORDER = ((5, 6), (4, 6), (3, 5), (2, 3), (1, 4))
+LEVEL_ORDER = {"handle_name": _HANDLE_ORDER, "email_name": _HANDLE_ORDER}
 MIN_PROB = 1e-6
 
 
@@ -78,12 +83,21 @@ class Model:
 
     # ---- weights -----------------------------------------------------------------------------
     def weight_table(self) -> list[np.ndarray]:
-        """Per comparison: log2(m/u) by level, with index -1 (missing) -> 0 as the last entry."""
+        """Per comparison: log2(m/u) by level, with index -1 (missing) -> 0 as the last entry.
+
+        A level that says less than another (a surname prefix read from a handle, against the
+        whole surname) never weighs more than it: rare levels' u comes from a handful of random
+        pairs, or none, and their raw ratio can be wild ('pot' in 'Real Pot' as a prefix of
+        Potter scored 16.8 bits, more than a full name).
+        """
         out = []
         for c in COMPARISONS:
             m = np.clip(np.array(self.m[c.name]), MIN_PROB, 1)
             u = np.clip(np.array(self.u[c.name]), MIN_PROB, 1)
-            out.append(np.append(np.log2(m / u), 0.0))
+            w = np.log2(m / u)
+            for weaker, stronger in LEVEL_ORDER.get(c.name, ()):
+                w[weaker] = min(w[weaker], w[stronger])
+            out.append(np.append(w, 0.0))
         return out
 
     def prior_weight(self, n_register: int) -> float:
