@@ -17,44 +17,15 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Self
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-class PeakMemory:
-    """Samples the RSS of this process and its children every 50 ms."""
-
-    def __init__(self) -> None:
-        self.tree_peak = 0
-        self.process_peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            rss = []
-            for p in [me, *me.children(recursive=True)]:
-                try:
-                    rss.append(p.memory_info().rss)
-                except psutil.Error:
-                    pass
-            self.tree_peak = max(self.tree_peak, sum(rss))
-            self.process_peak = max(self.process_peak, max(rss, default=0))
-            self._stop.wait(0.05)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+from bench.memory import TreeMemory  # noqa: E402
 
 
 def simulate(out: Path, citizens: int, days: int, start: str, seed: int) -> float:
@@ -75,7 +46,7 @@ def run(exports: Path, lake: Path, days: list[date], workers: int, batch_rows: i
     from joinedup.ingest.pipeline import ingest
 
     shutil.rmtree(lake, ignore_errors=True)
-    with PeakMemory() as mem:
+    with TreeMemory() as mem:
         t, cpu = time.perf_counter(), os.times()
         results = ingest(None, days, str(exports), lake, workers=workers, batch_rows=batch_rows)
         seconds, cpu_end = time.perf_counter() - t, os.times()
@@ -88,7 +59,8 @@ def run(exports: Path, lake: Path, days: list[date], workers: int, batch_rows: i
         "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
         "cpu_seconds": round(cpu_seconds, 1), "rows_per_cpu_second": round(rows / cpu_seconds),
         "load_average_1m_after": round(os.getloadavg()[0], 2),
-        "peak_rss_tree_mb": round(mem.tree_peak / 2**20), "peak_rss_one_process_mb": round(mem.process_peak / 2**20),
+        "peak_rss_tree_mb": round(mem.peak("rss") / 2**20),
+        "peak_rss_one_process_mb": round(mem.peak("largest_rss") / 2**20),
     }
 
 

@@ -15,64 +15,16 @@ import argparse
 import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Self
-
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.memory import TreeMemory
 from linkage.evaluate import score_links
 from linkage.io import read_table, write_table
 from linkage.pipeline import LinkStats, link
 from linkage.synthetic import make_contacts, make_register
-
-
-class PeakRSS:
-    """Samples memory of this process plus its worker processes (RSS every 0.1 s, PSS every 1 s).
-
-    Two sums: RSS (shared pages of forked workers counted once per process, so an
-    over-statement) and PSS (shared pages split between the processes sharing them: the
-    machine's real footprint).
-    """
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self.peak_pss = 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        proc = psutil.Process()
-        tick = 0
-        while not self._stop.is_set():
-            rss = pss = 0
-            full = tick % 10 == 0  # PSS reads /proc/*/smaps: costly, so once a second
-            for p in [proc, *proc.children(recursive=True)]:
-                try:
-                    if full:
-                        info = p.memory_full_info()
-                        pss += getattr(info, "pss", info.rss)
-                        rss += info.rss
-                    else:
-                        rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, rss)
-            if full:
-                self.peak_pss = max(self.peak_pss, pss)
-            tick += 1
-            time.sleep(0.1)
-
-    def __enter__(self) -> Self:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._t.join()
 
 
 def main() -> None:
@@ -93,7 +45,7 @@ def main() -> None:
         print(f"generated {args.citizens:,} citizens and {args.contacts:,} contacts in {time.perf_counter() - t:.1f}s")
 
         stats = LinkStats()
-        with PeakRSS() as rss:
+        with TreeMemory() as mem:
             t0 = time.perf_counter()
             result = link(read_table(reg_path), read_table(con_path), stats=stats)
             write_table(result, out_path)
@@ -103,8 +55,8 @@ def main() -> None:
         print(f"link wall time     {wall:8.1f} s   (target < 300 s)")
         print("  stages           " + ", ".join(f"{k} {v:.1f}s" for k, v in stats.seconds.items()))
         print(f"pairs compared     {stats.pairs:>12,}")
-        print(f"peak memory (PSS)  {rss.peak_pss / 2**30:8.2f} GiB (target < 8 GiB), parent + workers, shared pages split")
-        print(f"peak RSS (summed)  {rss.peak / 2**30:8.2f} GiB, parent + workers, shared pages counted per process")
+        print(f"peak memory (PSS)  {mem.peak('pss') / 2**30:8.2f} GiB (target < 8 GiB), parent + workers, shared pages split")
+        print(f"peak RSS (summed)  {mem.peak('rss') / 2**30:8.2f} GiB, parent + workers, shared pages counted per process")
         print(f"ru_maxrss          parent {maxrss / 2**30:.2f} GiB, largest worker {child_maxrss / 2**30:.2f} GiB")
         print(f"decisions          {result['decision'].value_counts().to_dict()}")
         print(score_links(result, truth).line("accuracy vs truth"))
