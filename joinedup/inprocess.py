@@ -8,7 +8,7 @@ Airflow reads its configuration when first imported, so `prepare_airflow` must r
 from __future__ import annotations
 
 import os
-import resource
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,7 +67,6 @@ class PipelinePaths:
 class StageTiming:
     stage: str
     seconds: float
-    peak_rss_mb: float  # the process's high-water mark after the stage (it never goes down)
 
 
 @dataclass
@@ -79,7 +78,7 @@ class PipelineRun:
 
 def prepare_airflow(home: Path) -> None:
     """Point Airflow at a local SQLite metadata DB and the repo's dags/ before it is imported."""
-    if "airflow" in __import__("sys").modules:
+    if "airflow" in sys.modules:
         return  # already configured by whoever imported it first (e.g. the test suite's conftest)
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("AIRFLOW_HOME", str(home.resolve()))
@@ -103,15 +102,11 @@ def pipeline_env(paths: PipelinePaths) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 @contextmanager
 def _timed(run: PipelineRun, stage: str) -> Iterator[None]:
     t0 = time.perf_counter()
     yield
-    run.timings.append(StageTiming(stage, time.perf_counter() - t0, _peak_rss_mb()))
+    run.timings.append(StageTiming(stage, time.perf_counter() - t0))
 
 
 def _no_retries(dag: Any) -> Any:

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.journeys.pseudonym import keyed_hashes
 from linkage.dates import normalise_dob
 from linkage.io import read_table
@@ -71,14 +72,6 @@ def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     else:
         cols = ", ".join(f"{c} {'timestamp' if c == 'occurred_at' else 'varchar'}" for c in LINK_COLUMNS)
         con.execute(f"create table raw ({cols})")
-
-
-def read_lake_contacts(lake: Path, columns: tuple[str, ...] = LINK_COLUMNS) -> pd.DataFrame:
-    """Every landed contact (all channels, all days), identity columns as strings, in contact_id order."""
-    with duckdb.connect() as con:
-        _raw_view(con, lake)
-        df = con.execute(f"select {_select(columns)} from raw order by contact_id").df()
-    return df.astype(object).where(df.notna(), None)
 
 
 def _band(dob: str | None, as_of: date) -> str | None:
@@ -142,10 +135,7 @@ def person_attributes(links: pd.DataFrame, contacts: pd.DataFrame, register: pd.
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Atomic (write, then rename), so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_parquet_atomic(pa.Table.from_pandas(df, preserve_index=False), path)
 
 
 IDENTITY_DB = "identity.duckdb"
@@ -172,13 +162,6 @@ def write_identity_db(identity: Path, links: pa.Table, key_map: pd.DataFrame) ->
     os.replace(tmp, target)
     target.chmod(0o600)
     return target
-
-
-def _write_arrow(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
 
 
 def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
@@ -260,7 +243,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             where l.contact_id in (select contact_id from raw)
             order by l.contact_id""").to_arrow_table().cast(LINKS_SCHEMA)
         contacts = con.execute(f"select {_select(ATTRIBUTE_COLUMNS)} from raw").df()
-    _write_arrow(links_arrow, links_path)
+    write_parquet_atomic(links_arrow, links_path)
     links = links_arrow.select(["contact_id", "person_id", "citizen_id", "decision", "match_probability"]) \
         .to_pandas()
     contacts = contacts.astype(object).where(contacts.notna(), None)
