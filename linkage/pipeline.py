@@ -21,7 +21,7 @@ import pandas as pd
 
 from linkage.cluster import CONTACT_EDGE_KINDS, cluster, identifier_hash
 from linkage.edges import AUDIT_COLUMNS, EdgePolicy
-from linkage.match import BATCH_SIZE, match_batch, prepare_register, train
+from linkage.match import BATCH_SIZE, PreparedRegister, match_batch, prepare_register, train
 from linkage.model import Model
 from linkage.standardise import standardise
 from linkage.state import State, load_state, save_table
@@ -50,13 +50,14 @@ def _resolve_model(model: Model | str | Path | None, state: State, reg, contacts
     return train(reg, standardise(sample, "contact_id"))
 
 
-def link(register: pd.DataFrame, contacts: pd.DataFrame, model: Model | str | Path | None = None,
+def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, model: Model | str | Path | None = None,
          state_dir: str | Path | None = None, policy: EdgePolicy | None = None,
          batch_size: int = BATCH_SIZE, stats: LinkStats | None = None,
          model_out: str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
     """Link contacts to register citizens or pseudonymous persons; see OUTPUT_COLUMNS.
 
-    register: `citizen_id` + any register columns (strings). contacts: `contact_id` + any contact
+    register: `citizen_id` + any register columns (strings), or one already prepared (a caller linking
+    several chunks, or a daily run with linkage.register_cache, prepares it once). contacts: `contact_id` + any contact
     columns. model: a Model, a path to model JSON, or None (reuse the state's, else train one
     without labels). state_dir: the identity store for incremental runs (None: stateless).
     """
@@ -66,7 +67,12 @@ def link(register: pd.DataFrame, contacts: pd.DataFrame, model: Model | str | Pa
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
     t0 = time.perf_counter()
     state = load_state(state_dir)
-    reg = prepare_register(register)
+    if isinstance(register, PreparedRegister):
+        from linkage.register_cache import activate
+
+        reg = activate(register)
+    else:
+        reg = prepare_register(register)
     stats.seconds["register"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -178,6 +184,16 @@ def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
     return out
 
 
+def _renamed(person_ids: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    """Old pseudonymous ids replaced by the person they proved to be; only the (few) aliased rows are looked up."""
+    hit = person_ids.isin(aliases.keys())
+    if not hit.any():
+        return person_ids
+    out = person_ids.copy()
+    out[hit] = person_ids[hit].map(aliases)
+    return out
+
+
 def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.DataFrame,
              audit: pd.DataFrame) -> None:
     alias_all = pd.concat([state["aliases"], aliases], ignore_index=True).drop_duplicates("old_person_id", keep="last")
@@ -186,7 +202,7 @@ def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.Dat
         state["persons"][~state["persons"]["contact_id"].isin(out["contact_id"])],
         out[["contact_id", "person_id", "citizen_id", "decision"]],
     ], ignore_index=True)
-    persons["person_id"] = persons["person_id"].map(lambda p: amap.get(p, p))
+    persons["person_id"] = _renamed(persons["person_id"], amap)
     ids = []
     for kind in CONTACT_EDGE_KINDS:
         col = std[kind].dropna()
@@ -197,7 +213,7 @@ def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.Dat
             "citizen_id": out["citizen_id"].to_numpy()[col.index.to_numpy()],
         }))
     identifiers = pd.concat([state["identifiers"], *ids], ignore_index=True)
-    identifiers["person_id"] = identifiers["person_id"].map(lambda p: amap.get(p, p))
+    identifiers["person_id"] = _renamed(identifiers["person_id"], amap)
     identifiers = identifiers.drop_duplicates(["kind", "key_hash"], keep="last")
     save_table(state, "persons", persons)
     save_table(state, "identifiers", identifiers)

@@ -4,6 +4,11 @@
 Scheduled on the ingest Assets: it runs once every channel has landed new data since its last run (or when
 triggered by hand). Every task that opens the warehouse DuckDB file runs in the 1-slot `duckdb` pool, because
 DuckDB allows one process per file and Airflow runs each task in its own process.
+
+dbt runs in cosmos's watcher mode by default: one `dbt build` (the producer task) and a light task per model
+and per model's tests that reports its result, so the graph stays visible per model without paying dbt's
+start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt build`).
+JOINEDUP_DBT_EXECUTION_MODE=local gives one dbt invocation per model instead.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ def _dbt_task_group() -> Any:
 
     project = config.dbt_project_dir().resolve()
     manifest = project / "target" / "manifest.json"
-    return DbtTaskGroup(
+    watcher = config.dbt_execution_mode() == "watcher"
+    group = DbtTaskGroup(
         group_id="dbt_build",
         project_config=ProjectConfig(
             dbt_project_path=project,
@@ -54,18 +60,43 @@ def _dbt_task_group() -> Any:
             profile_name="joinedup", target_name="local", profiles_yml_filepath=project / "profiles.yml"
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
         ),
         render_config=RenderConfig(
             # the manifest (from `dbt parse`) when present: parsing then takes half a second, not a dbt ls
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
-            test_behavior=TestBehavior.BUILD,
+            # watcher: the producer's `dbt build` runs every test; a task per model reports its tests' result
+            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
             # relationships tests run in their own task once both models exist, not inside the first parent
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         operator_args={"pool": DUCKDB_POOL, "install_deps": False},
     )
+    if watcher:
+        _sense_after_producer(group)
+    return group
+
+
+def _sense_after_producer(group: Any) -> None:
+    """Watcher mode: one `dbt build` (the producer) does the work; each model's task only reads its result.
+
+    Cosmos lets a task group's sensors start beside the producer and poll; a serial runner (`dag.test()`)
+    would then wait on a sensor whose producer never starts. Here every root sensor waits for the producer
+    to finish instead (none_failed, so cosmos's retry path, a skipped producer and per-model fallback runs,
+    still works); the sensors then find their result at once.
+    """
+    from airflow.task.trigger_rule import TriggerRule
+    from cosmos.constants import PRODUCER_WATCHER_DONE_TASK_ID, PRODUCER_WATCHER_TASK_ID
+
+    tasks = {t.task_id: t for t in group.iter_tasks()}
+    producer = tasks.pop(f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}")
+    tasks.pop(f"{group.group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}", None)
+    for sensor in tasks.values():
+        if not sensor.upstream_task_ids & set(tasks):
+            producer >> sensor
+        sensor.trigger_rule = TriggerRule.NONE_FAILED
 
 
 def docs_target() -> Path:

@@ -14,7 +14,7 @@ from joinedup.ingest.config import lake_root
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 __all__ = [
-    "analytics_path", "dbt_project_dir", "identity_root", "lake_root", "register_path", "reports_root",
+    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "identity_root", "lake_root", "register_path", "reports_root",
     "warehouse_path",
 ]
 
@@ -49,3 +49,15 @@ def reports_root() -> Path:
 
 def dbt_project_dir() -> Path:
     return _path("JOINEDUP_DBT_PROJECT", str(PROJECT_ROOT / "dbt_project"))
+
+
+DBT_EXECUTION_MODES = ("watcher", "local")
+
+
+def dbt_execution_mode() -> str:
+    """How cosmos runs dbt: `watcher` (default: one `dbt build`, a light task per model reporting its result)
+    or `local` (one dbt invocation per model: per-model retries, about a second of dbt start-up each)."""
+    mode = os.environ.get("JOINEDUP_DBT_EXECUTION_MODE", "watcher").strip().lower()
+    if mode not in DBT_EXECUTION_MODES:
+        raise ValueError(f"JOINEDUP_DBT_EXECUTION_MODE={mode!r}: expected one of {', '.join(DBT_EXECUTION_MODES)}")
+    return mode

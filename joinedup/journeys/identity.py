@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.journeys.pseudonym import keyed_hashes
 from linkage.dates import normalise_dob
-from linkage.io import read_table
 from linkage.pipeline import LinkStats, link
 from linkage.postcodes import parse_postcode
+from linkage.register_cache import load_prepared_register
 
 # What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
 LINK_COLUMNS = (
@@ -95,53 +95,73 @@ def _district(postcode: str | None) -> str | None:
     return parsed[1] if parsed else None
 
 
-def _modes(joined: pd.DataFrame, column: str) -> pd.Series:
-    """Per person, the value their contacts gave most often (ties: the smallest), vectorised for millions."""
-    vals = joined.loc[joined[column].notna() & (joined[column] != ""), ["person_id", column]]
-    counts = vals.value_counts().rename("n").reset_index()
-    counts = counts.sort_values(["person_id", "n", column], ascending=[True, False, True], kind="stable")
-    return counts.drop_duplicates("person_id").set_index("person_id")[column]
+def _register_view(con: duckdb.DuckDBPyConnection, register_path: Path) -> None:
+    """`register`: citizen_id, date_of_birth, postcode as text, one row per citizen (columns it lacks are null)."""
+    p = str(register_path).replace("'", "''")
+    source = f"read_parquet('{p}')" if register_path.suffix.lower() == ".parquet" \
+        else f"read_csv('{p}', all_varchar = true, header = true)"
+    have = {r[0] for r in con.execute(f"describe select * from {source}").fetchall()}
+    cols = ", ".join(f"cast({c} as varchar) as {c}" if c in have else f"cast(null as varchar) as {c}"
+                     for c in ("citizen_id", "date_of_birth", "postcode"))
+    con.execute(f"""create view register as select * from (select {cols} from {source})
+                    qualify row_number() over (partition by citizen_id order by date_of_birth, postcode) = 1""")
 
 
-def person_attributes(links: pd.DataFrame, contacts: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+def _mode_sql(column: str) -> str:
+    """Per person, the value their contacts gave most often (ties: the smallest)."""
+    return f"""select person_id, {column} from (
+                   select person_id, {column}, count(*) as n from joined
+                   where {column} is not null and {column} <> '' group by all)
+               qualify row_number() over (partition by person_id order by n desc, {column}) = 1"""
+
+
+PERSON_VALUES_SQL = f"""
+    create table person_values as
+    with joined as (
+        select l.contact_id, l.person_id, l.citizen_id, c.date_of_birth, c.postcode
+        from links l left join contacts c using (contact_id)
+    ),
+    persons as (
+        select person_id, arg_min(citizen_id, contact_id) filter (where citizen_id is not null) as citizen_id
+        from joined group by person_id
+    ),
+    dob_mode as ({_mode_sql("date_of_birth")}),
+    postcode_mode as ({_mode_sql("postcode")})
+    select p.person_id,
+           p.citizen_id is not null as is_registered,
+           case when r.citizen_id is not null then r.date_of_birth else d.date_of_birth end as date_of_birth,
+           case when r.citizen_id is not null then r.postcode else m.postcode end as postcode
+    from persons p
+    left join register r on p.citizen_id = r.citizen_id
+    left join dob_mode d using (person_id)
+    left join postcode_mode m using (person_id)
+    order by p.person_id
+"""
+
+
+def person_attributes(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
     """Coarse attributes per person: the register's for citizens, else what their contacts said most often.
 
-    Ages are taken at the latest contact in the data, not today, so a re-run gives the same bands.
+    Reads the `links`, `contacts` and `register` relations of `con`. Ages are taken at `as_of` (the latest
+    contact in the data, not today), so a re-run gives the same bands. Banding and districts are computed
+    once per distinct value, in Python, with the same parsers linkage uses.
     """
-    as_of = pd.to_datetime(contacts["occurred_at"]).max()
-    as_of = as_of.date() if pd.notna(as_of) else date(2000, 1, 1)
-    joined = links[["contact_id", "person_id", "citizen_id"]].merge(
-        contacts[["contact_id", "date_of_birth", "postcode"]], on="contact_id", how="left"
-    )
-    persons = joined.groupby("person_id", sort=True)["citizen_id"].first().rename("citizen_id").to_frame()
-    reg_cols = [c for c in ("citizen_id", "date_of_birth", "postcode") if c in register]
-    reg = register[reg_cols].drop_duplicates("citizen_id").set_index("citizen_id") \
-        if "citizen_id" in register else pd.DataFrame(columns=["date_of_birth", "postcode"])
-    persons = persons.join(reg, on="citizen_id")
-    known = persons["citizen_id"].notna() & persons["citizen_id"].isin(reg.index)
-    for col in ("date_of_birth", "postcode"):
-        if col not in persons:
-            persons[col] = None
-        persons[col] = persons[col].where(known, persons.index.map(_modes(joined, col)))
-    dob_band = {v: _band(v, as_of) for v in persons["date_of_birth"].dropna().unique()}
-    district = {v: _district(v) for v in persons["postcode"].dropna().unique()}
+    con.execute(PERSON_VALUES_SQL)
+    values = con.execute("select * from person_values").df()
+    dob_band = {v: _band(v, as_of) for v in values["date_of_birth"].dropna().unique()}
+    district = {v: _district(v) for v in values["postcode"].dropna().unique()}
     return pd.DataFrame({
-        "person_id": persons.index,
-        "is_registered": persons["citizen_id"].notna().to_numpy(),
-        "age_band": persons["date_of_birth"].map(dob_band).astype(object).to_numpy(),
-        "postcode_district": persons["postcode"].map(district).astype(object).to_numpy(),
-    }).astype({"is_registered": bool}).pipe(lambda d: d.where(d.notna(), None))
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Atomic (write, then rename), so a reader never sees half a file."""
-    write_parquet_atomic(pa.Table.from_pandas(df, preserve_index=False), path)
+        "person_id": values["person_id"].astype(object),
+        "is_registered": values["is_registered"].astype(bool),
+        "age_band": values["date_of_birth"].map(dob_band).astype(object),
+        "postcode_district": values["postcode"].map(district).astype(object),
+    }).pipe(lambda d: d.where(d.notna(), None))
 
 
 IDENTITY_DB = "identity.duckdb"
 
 
-def write_identity_db(identity: Path, links: pa.Table, key_map: pd.DataFrame) -> Path:
+def write_identity_db(identity: Path, links: pa.Table, key_map: pa.Table) -> Path:
     """The restricted identity store as one DuckDB file, rebuilt beside the old one and swapped in.
 
     It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
@@ -170,7 +190,7 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
     after the previous chunk) and write the fresh links to `out_path`."""
     pa.set_cpu_count(1)  # no Arrow threads alive when the linker forks its workers
     pa.set_io_thread_count(1)
-    register = read_table(register_path)
+    register = load_prepared_register(register_path, state_dir)
     stats = LinkStats()
     parts = [LINKS_SCHEMA.empty_table()]
     source = pq.ParquetFile(new_path)
@@ -196,6 +216,47 @@ def _link_in_fresh_process(register_path: Path, new_path: Path, state_dir: Path,
     return LinkStats(**json.loads(Path(str(out_path) + ".stats.json").read_text()))
 
 
+KEY_CHECK_FILE = "pseudonym_key.check"
+
+
+def _key_check(key: bytes) -> str:
+    """A keyed hash of a constant: tells whether the keys published last time were made with this key."""
+    return keyed_hashes(["joinedup key check"], key, "check")[0] or ""
+
+
+def _known_keys(con: duckdb.DuckDBPyConnection, lake: Path, identity: Path, key: bytes) -> None:
+    """`old_contact_keys` and `old_person_keys`: the keyed hashes published last time, if made with this key.
+
+    A daily run then hashes only the day's new contacts and persons, not the history again. A different key
+    (rotation) finds nothing here and re-keys everything.
+    """
+    check = identity / KEY_CHECK_FILE
+    contact_file, store = lake / "linked" / "contact_persons.parquet", identity / IDENTITY_DB
+    reuse = check.exists() and check.read_text() == _key_check(key) and contact_file.exists() and store.exists()
+    if reuse:
+        con.execute(f"create table old_contact_keys as select contact_id, contact_key "
+                    f"from read_parquet('{contact_file}')")
+        con.execute(f"attach '{store}' as store (read_only)")
+        con.execute("create table old_person_keys as select person_id, person_key from store.person_keys")
+        con.execute("detach store")
+    else:
+        con.execute("create table old_contact_keys (contact_id varchar, contact_key varchar)")
+        con.execute("create table old_person_keys (person_id varchar, person_key varchar)")
+
+
+def _add_keys(con: duckdb.DuckDBPyConnection, table: str, ids_sql: str, id_col: str, key_col: str,
+              key: bytes, kind: str) -> None:
+    """`table` = the old keys still in use plus a keyed hash for each id the old keys lack."""
+    new_ids = [r[0] for r in con.execute(
+        f"select {id_col} from ({ids_sql}) where {id_col} not in (select {id_col} from old_{table})").fetchall()]
+    con.register("new_keys_df", pa.table({id_col: pa.array(new_ids, pa.string()),
+                                          key_col: pa.array(keyed_hashes(new_ids, key, kind), pa.string())}))
+    con.execute(f"""create table {table} as
+                    select * from old_{table} where {id_col} in (select {id_col} from ({ids_sql}))
+                    union all select * from new_keys_df""")
+    con.unregister("new_keys_df")
+
+
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                   chunk_size: int = LINK_CHUNK) -> LinkStepResult:
     """Link new contacts, then rewrite the restricted links table and the pseudonymous lake outputs.
@@ -203,6 +264,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     New contacts go to the linker in time order, `chunk_size` at a time, each chunk linked incrementally
     against the register and the persons the store already holds: memory stays bounded by the chunk, not
     the year (a council year at once needed 15 GB), and a first load behaves like a run of daily loads.
+    The outputs are derived in DuckDB; only new contacts and persons are hashed.
     """
     state_dir = identity / "linkage"
     links_path = identity / "contact_links.parquet"
@@ -220,15 +282,14 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
     stats = _link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size)
-    fresh = [pq.read_table(fresh_path, schema=LINKS_SCHEMA)]
-    n_new = stats.contacts
+    fresh = pq.read_table(fresh_path, schema=LINKS_SCHEMA)
     for f in work.iterdir():
         f.unlink()
     with duckdb.connect() as con:
         _raw_view(con, lake)
         con.register("prev", pq.read_table(links_path, schema=LINKS_SCHEMA) if links_path.exists()
                      else LINKS_SCHEMA.empty_table())
-        con.register("fresh", pa.concat_tables([LINKS_SCHEMA.empty_table(), *fresh]))
+        con.register("fresh", fresh)
         persons_file = state_dir / "persons.parquet"
         # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
         con.execute(f"create view store as select contact_id, person_id, citizen_id from read_parquet('{persons_file}')"
@@ -242,37 +303,41 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             left join store s using (contact_id)
             where l.contact_id in (select contact_id from raw)
             order by l.contact_id""").to_arrow_table().cast(LINKS_SCHEMA)
-        contacts = con.execute(f"select {_select(ATTRIBUTE_COLUMNS)} from raw").df()
-    write_parquet_atomic(links_arrow, links_path)
-    links = links_arrow.select(["contact_id", "person_id", "citizen_id", "decision", "match_probability"]) \
-        .to_pandas()
-    contacts = contacts.astype(object).where(contacts.notna(), None)
+        con.unregister("prev")
+        con.unregister("fresh")
+        con.register("links", links_arrow)
+        con.execute("create table contacts as select cast(contact_id as varchar) as contact_id, "
+                    "cast(date_of_birth as varchar) as date_of_birth, cast(postcode as varchar) as postcode from raw")
+        latest = con.execute("select max(occurred_at) from raw").fetchone()[0]
+        _register_view(con, register_path)
+        con.register("attrs_df", person_attributes(con, latest.date() if latest is not None else date(2000, 1, 1)))
 
-    attrs = person_attributes(links, contacts, read_table(register_path))
-    person_keys = keyed_hashes(attrs["person_id"], key, "person")  # each person once, then mapped
-    key_of = dict(zip(attrs["person_id"], person_keys, strict=True))
-    contact_persons = pd.DataFrame({
-        "contact_id": links["contact_id"],
-        "contact_key": keyed_hashes(links["contact_id"], key, "contact"),
-        "person_key": links["person_id"].map(key_of),
-        "decision": links["decision"],
-        "match_probability": pd.to_numeric(links["match_probability"], errors="coerce"),
-    })
-    person_table = pd.DataFrame({
-        "person_key": person_keys,
-        "is_registered": attrs["is_registered"].astype(bool),
-        "age_band": attrs["age_band"],
-        "postcode_district": attrs["postcode_district"],
-    }).sort_values("person_key", kind="stable")
-    _write_parquet(contact_persons, lake / "linked" / "contact_persons.parquet")
-    _write_parquet(person_table, lake / "linked" / "persons.parquet")
-    key_map = pd.DataFrame({"person_id": attrs["person_id"], "person_key": person_keys})
+        _known_keys(con, lake, identity, key)
+        _add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key, "contact")
+        _add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key, "person")
+        contact_persons = con.sql("""
+            select l.contact_id, c.contact_key, p.person_key, l.decision, l.match_probability
+            from links l join contact_keys c using (contact_id) join person_keys p using (person_id)
+            order by l.contact_id""").to_arrow_table()
+        person_table = con.sql("""
+            select p.person_key, a.is_registered, a.age_band, a.postcode_district
+            from attrs_df a join person_keys p using (person_id)
+            order by p.person_key""").to_arrow_table()
+        key_map = con.sql("select person_id, person_key from person_keys order by person_id").to_arrow_table()
+        counts = con.execute("""select count(*), count(citizen_id), count(*) filter (where decision = 'review')
+                                from links""").fetchone()
+    if contact_persons.num_rows != links_arrow.num_rows or person_table.num_rows != key_map.num_rows:
+        raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
+    write_parquet_atomic(links_arrow, links_path)
+    write_parquet_atomic(contact_persons, lake / "linked" / "contact_persons.parquet")
+    write_parquet_atomic(person_table, lake / "linked" / "persons.parquet")
     write_identity_db(identity, links_arrow, key_map)
+    (identity / KEY_CHECK_FILE).write_text(_key_check(key))
     return LinkStepResult(
-        contacts=len(links),
-        new_contacts=n_new,
-        persons=len(person_table),
-        registered_contacts=int(links["citizen_id"].notna().sum()),
-        review_contacts=int((links["decision"] == "review").sum()),
+        contacts=counts[0],
+        new_contacts=stats.contacts,
+        persons=person_table.num_rows,
+        registered_contacts=counts[1],
+        review_contacts=counts[2],
         pairs=stats.pairs,
     )

@@ -38,7 +38,31 @@ def test_order_pool_and_outlet(dag) -> None:
     assert set(dag.get_task("publish").upstream_task_ids) == {"quality_gate"}
     assert len(dbt_tasks) >= 20  # one per model and seed, plus detached relationship tests
     assert any(".relationships" in t or "relationships_" in t for t in dbt_tasks)
-    for task_id in [*dbt_tasks, "quality_gate", "publish", "dbt_docs"]:
+    # every task that may open the warehouse (cosmos's empty `_done` gate opens nothing)
+    for task_id in [*(t for t in dbt_tasks if not t.endswith("_watcher_done")), "quality_gate", "publish",
+                    "dbt_docs"]:
         assert dag.get_task(task_id).pool == DUCKDB_POOL, task_id
     (outlet,) = dag.get_task("publish").outlets
     assert outlet.uri == ANALYTICS_ASSET_URI
+
+
+def test_watcher_sensors_wait_for_the_one_dbt_build(dag) -> None:
+    """Every per-model task sits downstream of the producer's `dbt build`: a serial runner (dag.test) and the
+    1-slot pool never leave a sensor waiting for a build that cannot start."""
+    producer = dag.get_task("dbt_build.dbt_producer_watcher")
+    assert producer.pool == DUCKDB_POOL
+    sensors = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")
+               and t.task_id not in (producer.task_id, "dbt_build.dbt_producer_watcher_done")]
+    assert sensors
+    assert {t.task_id for t in sensors} <= producer.get_flat_relative_ids(upstream=False)
+
+
+def test_local_mode_is_one_dbt_invocation_per_model(monkeypatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("JOINEDUP_DBT_EXECUTION_MODE", "local")
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    ids = [t.task_id for t in bag.dags["journeys"].tasks]
+    assert "dbt_build.dbt_producer_watcher" not in ids
+    assert "dbt_build.fct_journeys_model_build" in ids
