@@ -68,8 +68,10 @@ def _dbt_task_group() -> Any:
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
             # watcher: the producer's `dbt build` runs every test; a task per model reports its tests' result
             test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
-            # relationships tests run in their own task once both models exist, not inside the first parent
-            should_detach_multiple_parents_tests=True,
+            # local: relationships tests run in their own task once both models exist, not inside the first
+            # parent. watcher: dbt build already runs them after both parents; their result is reported with
+            # their models' tests (a detached sensor would find no result of its own to read)
+            should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
         ),
         operator_args={"pool": DUCKDB_POOL, "install_deps": False},

@@ -2,7 +2,8 @@
 (link -> dbt build via cosmos -> GX gate -> publish). Checked against the simulator's truth, for PII in the
 published file, for idempotency, and for a failed gate leaving the published file alone.
 
-The journeys DAG runs three times here (~35 s each): first build, identical re-run, failing gate.
+The journeys DAG runs four times here (~35 s each): first build, identical re-run, failing gate, failing
+dbt test.
 """
 
 from __future__ import annotations
@@ -124,6 +125,34 @@ def test_failed_gate_leaves_the_published_file_untouched(pipeline, tmp_path: Pat
     assert paths.analytics.read_bytes() == published
     assert paths.analytics.stat().st_mtime_ns == mtime
     assert not list(paths.analytics.parent.glob(".*.tmp"))
+
+
+def test_failed_dbt_test_stops_the_run_before_the_gate(pipeline, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Watcher mode runs every dbt test inside one `dbt build`: a failing test must still fail the run, and
+    nothing is published."""
+    from joinedup.inprocess import ensure_dbt_manifest
+
+    paths, _, _ = pipeline
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests" / "every_journey_fails.sql").write_text(
+        "-- fails on purpose: every journey is a failing row\nselect journey_id from {{ ref('fct_journeys') }}\n")
+    monkeypatch.setenv("JOINEDUP_DBT_PROJECT", str(project))
+    published = paths.analytics.read_bytes()
+
+    try:
+        with pipeline_env(paths), pytest.raises(PipelineFailed, match="dbt_build") as err:
+            ensure_dbt_manifest()
+            run_journeys_dag()
+    finally:
+        release_dbt_connection()  # dbt keeps its read-write handle after a failed in-process build
+
+    assert "dbt_build.fct_journeys.test" in str(err.value)  # the model whose test failed is named
+    assert "quality_gate" in str(err.value) and "publish" in str(err.value)  # never ran: upstream failed
+    assert paths.analytics.read_bytes() == published
 
 
 def test_identity_store_is_a_separate_restricted_file_that_resolves_keys(pipeline) -> None:
