@@ -53,13 +53,19 @@ class PreparedRegister:
     def size(self) -> int:
         return len(self.std)
 
+    def teach_lexicon(self) -> PreparedRegister:
+        """Teach the handle decomposer this register's names; contacts must be standardised after this (also
+        when the register comes prepared from linkage.register_cache, in a fresh process)."""
+        set_register_lexicon(self.std["given"].dropna().unique(), self.std["family"].dropna().unique())
+        return self
+
 
 def prepare_register(register: pd.DataFrame) -> PreparedRegister:
     """Standardise the register, build its blocking keys and frequency tables, and teach the
     handle decomposer its names (contacts must be standardised after this)."""
     std = standardise(register, "citizen_id", handles=False)
-    set_register_lexicon(std["given"].dropna().unique(), std["family"].dropna().unique())
-    return PreparedRegister(std, register_keys(std), tf_tables(std), register_fanout(std), register_multi_keys(std))
+    return PreparedRegister(std, register_keys(std), tf_tables(std), register_fanout(std),
+                            register_multi_keys(std)).teach_lexicon()
 
 
 # EM sessions: (blocking rule, comparisons the session may teach m for). A session cannot teach

@@ -67,12 +67,7 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
     t0 = time.perf_counter()
     state = load_state(state_dir)
-    if isinstance(register, PreparedRegister):
-        from linkage.register_cache import activate
-
-        reg = activate(register)
-    else:
-        reg = prepare_register(register)
+    reg = register.teach_lexicon() if isinstance(register, PreparedRegister) else prepare_register(register)
     stats.seconds["register"] = time.perf_counter() - t0
 
     t = time.perf_counter()

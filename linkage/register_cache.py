@@ -14,7 +14,6 @@ import pickle
 from importlib import metadata
 from pathlib import Path
 
-from linkage.handles import set_register_lexicon
 from linkage.io import read_table
 from linkage.match import PreparedRegister, prepare_register
 
@@ -44,12 +43,6 @@ def fingerprint(register_path: Path) -> str:
     return h.hexdigest()
 
 
-def activate(reg: PreparedRegister) -> PreparedRegister:
-    """Teach the handle decomposer this register's names (what prepare_register does as a side effect)."""
-    set_register_lexicon(reg.std["given"].dropna().unique(), reg.std["family"].dropna().unique())
-    return reg
-
-
 def load_prepared_register(register_path: str | Path, cache_dir: str | Path) -> PreparedRegister:
     """The register prepared for linking, from the cache when the register and the code are unchanged."""
     register_path, cache = Path(register_path), Path(cache_dir) / CACHE_FILE
@@ -58,7 +51,7 @@ def load_prepared_register(register_path: str | Path, cache_dir: str | Path) -> 
         with open(cache, "rb") as f:
             cached_key, reg = pickle.load(f)
         if cached_key == key:
-            return activate(reg)
+            return reg.teach_lexicon()
     reg = prepare_register(read_table(register_path))
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_name(f".{CACHE_FILE}.{os.getpid()}.tmp")

@@ -14,8 +14,8 @@ from joinedup.ingest.config import lake_root
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 __all__ = [
-    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "identity_root", "lake_root", "register_path", "reports_root",
-    "warehouse_path",
+    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "identity_root", "lake_root", "register_path",
+    "reports_root", "warehouse_path",
 ]
 
 

@@ -39,7 +39,7 @@ LINKS_SCHEMA = pa.schema([("contact_id", pa.string()), ("person_id", pa.string()
                           ("match_probability", pa.float64()), ("match_weight", pa.float64()),
                           ("decision", pa.string()), ("explanation", pa.string())])
 ATTRIBUTE_COLUMNS = ("contact_id", "occurred_at", "date_of_birth", "postcode")
-LINK_CHUNK = 1_000_000  # contacts per linkage call: ~5.5 GB peak (bench/linkage_scale.py), a year in 3 calls
+LINK_CHUNK = 1_000_000  # contacts per linkage call: 5.3 GB peak PSS (bench/linkage_scale.py), a year in 3 calls
 AGE_BANDS = ((16, "16-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65-74"),
              (75, "75+"))
 
@@ -116,7 +116,6 @@ def _mode_sql(column: str) -> str:
 
 
 PERSON_VALUES_SQL = f"""
-    create table person_values as
     with joined as (
         select l.contact_id, l.person_id, l.citizen_id, c.date_of_birth, c.postcode
         from links l left join contacts c using (contact_id)
@@ -146,8 +145,7 @@ def person_attributes(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFra
     contact in the data, not today), so a re-run gives the same bands. Banding and districts are computed
     once per distinct value, in Python, with the same parsers linkage uses.
     """
-    con.execute(PERSON_VALUES_SQL)
-    values = con.execute("select * from person_values").df()
+    values = con.execute(PERSON_VALUES_SQL).df()
     dob_band = {v: _band(v, as_of) for v in values["date_of_birth"].dropna().unique()}
     district = {v: _district(v) for v in values["postcode"].dropna().unique()}
     return pd.DataFrame({

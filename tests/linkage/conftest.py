@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.match import prepare_register, train
+from linkage.compare import NAMES
+from linkage.match import PreparedRegister, prepare_register, train
+from linkage.model import Model, pair_weights
 from linkage.standardise import standardise
 from linkage.synthetic import make_contacts, make_register
 
@@ -37,6 +40,22 @@ def contacts_truth(register) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def model(register, contacts_truth):
+def prepared(register) -> PreparedRegister:
+    return prepare_register(register)
+
+
+@pytest.fixture(scope="session")
+def model(prepared, contacts_truth):
     con, _ = contacts_truth
-    return train(prepare_register(register), standardise(con, "contact_id"), n_random=50_000)
+    # other tests prepare small registers of their own: this one's names must teach the handle decomposer
+    return train(prepared.teach_lexicon(), standardise(con, "contact_id"), n_random=50_000)
+
+
+def common_and_rare_agreement(model: Model, prepared: PreparedRegister, column: str, comparison: str) -> np.ndarray:
+    """Full-agreement weights on `comparison` with the register's commonest and its rarest `column` value."""
+    values = prepared.std[column]
+    counts = values.value_counts()
+    rows = np.array([values[values == counts.index[0]].index[0], values[values == counts.index[-1]].index[0]])
+    levels = np.full((2, len(NAMES)), -1, dtype=np.int8)
+    levels[:, NAMES.index(comparison)] = 3
+    return pair_weights(model, levels, rows, prepared.tf)[:, NAMES.index(comparison)]

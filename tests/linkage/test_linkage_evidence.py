@@ -9,8 +9,8 @@ from linkage.blocking import candidate_pairs, forename_variants, register_keys, 
 from linkage.compare import NAMES, prepare_contacts
 from linkage.evaluate import error_breakdown, evidence_subsets
 from linkage.match import _estimate_p_in, prepare_register
-from linkage.model import pair_weights
 from linkage.standardise import standardise
+from tests.linkage.conftest import common_and_rare_agreement
 
 REG = pd.DataFrame([
     {"citizen_id": "S1", "given_name": "Stephen", "family_name": "Reed", "date_of_birth": "1996-01-16",
@@ -79,14 +79,8 @@ def test_register_share_is_estimated_from_contacts_that_state_a_name():
     assert _estimate_p_in(sample.iloc[250:].reset_index(drop=True), contact[:50], bits[:50], 10_000) < 0.2
 
 
-def test_nickname_of_a_rare_name_weighs_more(model, register):
-    prep = prepare_register(register)
-    canon = prep.std["given_canon"]
-    common, rare = canon.value_counts().index[0], canon.value_counts().index[-1]
-    rows = np.array([canon[canon == common].index[0], canon[canon == rare].index[0]])
-    levels = np.full((2, len(NAMES)), -1, dtype=np.int8)
-    levels[:, NAMES.index("given_name")] = 3
-    w = pair_weights(model, levels, rows, prep.tf)[:, NAMES.index("given_name")]
+def test_nickname_of_a_rare_name_weighs_more(model, prepared):
+    w = common_and_rare_agreement(model, prepared, "given_canon", "given_name")
     assert w[1] > w[0]
 
 

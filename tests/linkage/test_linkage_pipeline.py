@@ -27,22 +27,12 @@ def test_output_contract_and_accuracy(register, contacts_truth, model):
     assert s.precision >= 0.99 and s.recall >= 0.6
 
 
-def test_model_json_round_trip_and_term_frequencies(model, register):
+def test_model_json_round_trip_and_term_frequencies(model, prepared):
+    from tests.linkage.conftest import common_and_rare_agreement
+
     again = Model.from_json(model.to_json())
     assert again.m == model.m and again.u == model.u and again.p_in_register == model.p_in_register
-    import numpy as np
-
-    from linkage.compare import NAMES
-    from linkage.match import prepare_register
-    from linkage.model import pair_weights
-
-    reg = prepare_register(register)
-    fam = reg.std["family"]
-    common, rare = fam.value_counts().index[0], fam.value_counts().index[-1]
-    rows = np.array([fam[fam == common].index[0], fam[fam == rare].index[0]])
-    levels = np.full((2, len(NAMES)), -1, dtype=np.int8)
-    levels[:, NAMES.index("family_name")] = 3
-    w = pair_weights(model, levels, rows, reg.tf)[:, NAMES.index("family_name")]
+    w = common_and_rare_agreement(model, prepared, "family", "family_name")
     assert w[1] > w[0]  # agreeing on a rare surname proves more than on a common one
 
 
