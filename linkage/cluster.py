@@ -167,7 +167,10 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     n = len(std)
     prev = previous if previous is not None else pd.DataFrame(columns=["contact_id", "person_id", "citizen_id"])
     idx = id_index if id_index is not None else pd.DataFrame(columns=["kind", "key_hash", "person_id", "citizen_id"])
-    persons = pd.concat([prev[["person_id", "citizen_id"]], idx[["person_id", "citizen_id"]]]).drop_duplicates("person_id")
+    # a person's citizen is whichever of its rows names one: a row written while the person was still
+    # pseudonymous keeps a null citizen after the person proved a citizen and was renamed
+    persons = (pd.concat([prev[["person_id", "citizen_id"]], idx[["person_id", "citizen_id"]]])
+               .groupby("person_id", sort=False, dropna=True)["citizen_id"].first().reset_index())
     person_node = {p: n + i for i, p in enumerate(persons["person_id"])}
     citizens = [c if isinstance(c, str) else None for c in matched_citizen]
     citizens += [c if isinstance(c, str) else None for c in persons["citizen_id"]]

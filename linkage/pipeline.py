@@ -24,7 +24,7 @@ from linkage.edges import AUDIT_COLUMNS, EdgePolicy
 from linkage.match import BATCH_SIZE, PreparedRegister, match_batch, prepare_register, train
 from linkage.model import Model
 from linkage.standardise import standardise
-from linkage.state import State, load_state, save_table
+from linkage.state import State, load_state, merge_rows, save_table
 
 OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                   "explanation"]
@@ -117,8 +117,9 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         forbid.setdefault(c, set()).add(z)
     occurred = contacts["occurred_at"].reset_index(drop=True) if "occurred_at" in contacts else pd.Series(
         [None] * len(contacts), dtype=object)
+    remembered, previous = _remembered(state, contacts, std_all)
     cl = cluster(std_all, matched, {k: frozenset(v) for k, v in forbid.items()}, occurred,
-                 previous=state["persons"], id_index=state["identifiers"],
+                 previous=previous, id_index=remembered,
                  max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy))
     stats.seconds["cluster"] = time.perf_counter() - t
 
@@ -179,39 +180,36 @@ def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
     return out
 
 
-def _renamed(person_ids: pd.Series, aliases: dict[str, str]) -> pd.Series:
-    """Old pseudonymous ids replaced by the person they proved to be; only the (few) aliased rows are looked up."""
-    hit = person_ids.isin(aliases.keys())
-    if not hit.any():
-        return person_ids
-    out = person_ids.copy()
-    out[hit] = person_ids[hit].map(aliases)
-    return out
+def _remembered(state: State, contacts: pd.DataFrame, std: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the store knows that can touch these contacts: the remembered identifiers they carry, and the
+    person rows of these contacts and of every person those identifiers name (whose citizen, if any, is on
+    one of its rows). Nothing else in the history can change how these contacts cluster."""
+    remembered = state.rows_matching("identifiers", _identifier_keys(std)[["kind", "key_hash"]])
+    previous = pd.concat([state.rows_matching("persons", contacts[["contact_id"]]),
+                          state.rows_matching("persons", remembered[["person_id"]])], ignore_index=True)
+    return remembered, previous.drop_duplicates("contact_id")
+
+
+def _identifier_keys(std: pd.DataFrame) -> pd.DataFrame:
+    """kind, key_hash of every identifier the contacts carry, positioned like `std` (see _persist)."""
+    parts = []
+    for kind in CONTACT_EDGE_KINDS:
+        col = std[kind].dropna()
+        parts.append(pd.DataFrame({"kind": pd.Series(kind, index=range(len(col)), dtype=object),
+                                   "key_hash": pd.Series([identifier_hash(kind, v) for v in col], dtype=object),
+                                   "pos": col.index.to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.DataFrame,
              audit: pd.DataFrame) -> None:
     alias_all = pd.concat([state["aliases"], aliases], ignore_index=True).drop_duplicates("old_person_id", keep="last")
-    amap = dict(zip(alias_all["old_person_id"], alias_all["person_id"]))
-    persons = pd.concat([
-        state["persons"][~state["persons"]["contact_id"].isin(out["contact_id"])],
-        out[["contact_id", "person_id", "citizen_id", "decision"]],
-    ], ignore_index=True)
-    persons["person_id"] = _renamed(persons["person_id"], amap)
-    ids = []
-    for kind in CONTACT_EDGE_KINDS:
-        col = std[kind].dropna()
-        ids.append(pd.DataFrame({
-            "kind": kind,
-            "key_hash": [identifier_hash(kind, v) for v in col],
-            "person_id": out["person_id"].to_numpy()[col.index.to_numpy()],
-            "citizen_id": out["citizen_id"].to_numpy()[col.index.to_numpy()],
-        }))
-    identifiers = pd.concat([state["identifiers"], *ids], ignore_index=True)
-    identifiers["person_id"] = _renamed(identifiers["person_id"], amap)
-    identifiers = identifiers.drop_duplicates(["kind", "key_hash"], keep="last")
-    save_table(state, "persons", persons)
-    save_table(state, "identifiers", identifiers)
+    keys = _identifier_keys(std)
+    pos = keys["pos"].to_numpy()
+    identifiers = keys[["kind", "key_hash"]].assign(person_id=out["person_id"].to_numpy()[pos],
+                                                    citizen_id=out["citizen_id"].to_numpy()[pos])
+    merge_rows(state, "persons", out[["contact_id", "person_id", "citizen_id", "decision"]], alias_all)
+    merge_rows(state, "identifiers", identifiers, alias_all)
     save_table(state, "aliases", alias_all)
     if len(audit):
         old = state["rejected_edges"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 TABLES = {
@@ -25,13 +26,40 @@ TABLES = {
 }
 
 
+# One row per contact and per identifier ever seen: they grow with the history, so a run reads only the rows its
+# contacts touch (`rows_matching`) and rewrites them in DuckDB (`merge_rows`), never as a whole pandas frame.
+HISTORY_TABLES = {"persons": ["contact_id"], "identifiers": ["kind", "key_hash"]}
+
+
 @dataclass
 class State:
     root: Path | None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:  # a history table, read whole only when someone asks for all of it
+            self.tables[name] = _read(self.root, name)
         return self.tables[name]
+
+    def path(self, name: str) -> Path | None:
+        p = self.root / f"{name}.parquet" if self.root else None
+        return p if p is not None and p.exists() else None
+
+    def rows_matching(self, name: str, keys: pd.DataFrame) -> pd.DataFrame:
+        """The rows of table `name` that equal a row of `keys` on keys' columns (a semi-join, in DuckDB for a
+        history table on disk: the run never holds the whole history)."""
+        cols = list(keys.columns)
+        if keys.empty:
+            return _empty(name)
+        order = HISTORY_TABLES[name]  # a fixed row order: whoever reads "the first row" reads the same one
+        if name in self.tables or self.path(name) is None:
+            hit = self[name].merge(keys.drop_duplicates(), on=cols, how="inner")[TABLES[name]]
+            return hit.sort_values(order, ignore_index=True)
+        with duckdb.connect() as con:
+            con.register("keys_df", keys)
+            out = con.execute(f"select * from read_parquet(?) semi join keys_df using ({', '.join(cols)}) "
+                              f"order by {', '.join(order)}", [str(self.path(name))]).df()
+        return out[TABLES[name]].astype(object).where(out.notna(), None)
 
     @property
     def model_path(self) -> Path | None:
@@ -60,16 +88,48 @@ def _empty(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
 
 
+def _read(root: Path | None, name: str) -> pd.DataFrame:
+    p = root / f"{name}.parquet" if root else None
+    return pd.read_parquet(p) if p is not None and p.exists() else _empty(name)
+
+
 def load_state(root: str | Path | None) -> State:
+    """The small tables now; the history tables (persons, identifiers) on first use."""
     if root is None:
         return State(None, {n: _empty(n) for n in TABLES})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    tables = {}
-    for name in TABLES:
-        p = root / f"{name}.parquet"
-        tables[name] = pd.read_parquet(p) if p.exists() else _empty(name)
-    return State(root, tables)
+    return State(root, {n: _read(root, n) for n in TABLES if n not in HISTORY_TABLES})
+
+
+def merge_rows(state: State, name: str, new: pd.DataFrame, aliases: pd.DataFrame) -> None:
+    """history table := its rows whose key `new` lacks, plus `new` (the last row of each key), with person ids
+    renamed through `aliases`; sorted by key, so the same history gives the same file. Written atomically."""
+    cols, key = TABLES[name], ", ".join(HISTORY_TABLES[name])
+    state.tables.pop(name, None)
+    if state.root is None:
+        return
+    old = state.path(name)
+    with duckdb.connect() as con:
+        con.register("new_raw", new[cols].assign(_seq=range(len(new))))
+        con.execute("create view new_df as select " + ", ".join(f"cast({c} as varchar) as {c}" for c in cols)
+                    + ", _seq from new_raw")
+        con.register("alias_raw", aliases[["old_person_id", "person_id"]])
+        con.execute("create view alias_df as select cast(old_person_id as varchar) as old_person_id, "
+                    "cast(person_id as varchar) as person_id from alias_raw")
+        con.execute(f"create view old_rows as select {', '.join(cols)} from read_parquet('{old}')" if old
+                    else f"create view old_rows as select {', '.join(cols)} from new_df limit 0")
+        renamed = ", ".join("coalesce(a.person_id, r.person_id) as person_id" if c == "person_id" else f"r.{c}"
+                            for c in cols)
+        tmp = state.root / f".{name}.parquet.tmp"
+        con.execute(f"""copy (
+            with latest as (select * exclude (_seq) from new_df
+                            qualify row_number() over (partition by {key} order by _seq desc) = 1),
+            kept as (select * from old_rows anti join latest using ({key})),
+            merged as (select * from kept union all by name select * from latest)
+            select {renamed} from merged r left join alias_df a on r.person_id = a.old_person_id
+            order by {key}) to '{tmp}' (format parquet)""")
+    tmp.replace(state.root / f"{name}.parquet")
 
 
 def save_table(state: State, name: str, df: pd.DataFrame) -> None:

@@ -1,14 +1,16 @@
 """The link step: give every landed contact a person, keep PII in the identity store, publish only keyed hashes.
 
 Incremental: contacts already in the identity store keep their person; only new contact ids are linked, against
-the register and the persons remembered from earlier runs. The outputs are rewritten whole from the store, sorted,
-so re-running gives the same bytes.
+the register and the persons remembered from earlier runs. The identity store gains the day's links and the
+renames the linker made (not a rewrite of the history); the pseudonymous lake outputs are derived whole from it,
+sorted, so re-running gives the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -157,26 +159,67 @@ def person_attributes(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFra
 
 
 IDENTITY_DB = "identity.duckdb"
+# Tables of the identity store copied whole from the linkage state on every run (small; persons and
+# identifiers are not: contact_links already says which person each contact is, and identifiers are hashes
+# only the linker reads).
+STORE_STATE_TABLES = ("aliases", "decisions", "rejected_edges")
 
 
-def write_identity_db(identity: Path, links: pa.Table, key_map: pa.Table) -> Path:
-    """The restricted identity store as one DuckDB file, rebuilt beside the old one and swapped in.
+def _links_ddl(table: str) -> str:
+    cols = ", ".join(f"{f.name} {'double' if pa.types.is_floating(f.type) else 'varchar'}" for f in LINKS_SCHEMA)
+    return f"create table if not exists {table} ({cols})"
+
+
+def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_links: Path) -> Path:
+    """The restricted identity store, one DuckDB file, brought up to date on a copy that is then swapped in.
 
     It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
-    their explanations, the linkage state (persons, identifiers, review decisions, rejected edges) and the
-    person_id <-> person_key map that turns a pseudonymous key in the analytics file back into a person.
+    their explanations (`contact_links`), the person_id <-> person_key map that turns a pseudonymous key in
+    the analytics file back into a person (`person_keys`), and the linkage state's aliases, review decisions
+    and rejected edges. The day's links are added and the persons the linker renamed are updated, in one
+    transaction on a copy of the file: the history is not rewritten, and a caseworker who has the store open
+    keeps reading the old file while the new one replaces it.
+
+    `con` must hold `raw` (every landed contact) and `person_keys`; the store is attached to it as `store`.
     """
     target = identity / IDENTITY_DB
     tmp = target.with_name(f".{IDENTITY_DB}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    with duckdb.connect(str(tmp)) as con:
-        con.register("links_df", links)
-        con.execute("create table contact_links as select * from links_df order by contact_id")
-        con.register("key_df", key_map)
-        con.execute("create table person_keys as select * from key_df order by person_id")
-        for part in sorted((identity / "linkage").glob("*.parquet")):
-            con.execute(f"create table linkage_{part.stem} as select * from read_parquet(?)", [str(part)])
-        con.execute("checkpoint")
+    if target.exists():
+        shutil.copyfile(target, tmp)
+    state_dir = identity / "linkage"
+    persons_file = state_dir / "persons.parquet"
+    con.execute(f"attach '{tmp}' as store")
+    committed = False
+    try:
+        con.execute("begin transaction")
+        con.execute(_links_ddl("store.contact_links"))
+        con.execute(f"""insert into store.contact_links by name select * from read_parquet('{fresh_links}')
+                        where contact_id not in (select contact_id from store.contact_links)""")
+        if persons_file.exists():  # a pseudonymous person who proved a citizen, or merged into another person
+            con.execute(f"""update store.contact_links l set person_id = s.person_id, citizen_id = s.citizen_id
+                            from read_parquet('{persons_file}') s
+                            where l.contact_id = s.contact_id and (l.person_id is distinct from s.person_id
+                                  or l.citizen_id is distinct from s.citizen_id)""")
+        con.execute("delete from store.contact_links where contact_id not in (select contact_id from raw)")
+        con.execute("create or replace table store.person_keys as select * from person_keys order by person_id")
+        for name in ("persons", "identifiers"):  # were copied here before; contact_links says the same
+            con.execute(f"drop table if exists store.linkage_{name}")
+        for name in STORE_STATE_TABLES:
+            part = state_dir / f"{name}.parquet"
+            if part.exists():
+                con.execute(f"create or replace table store.linkage_{name} as select * from read_parquet(?)",
+                            [str(part)])
+        con.execute("commit")
+        committed = True
+        con.execute("checkpoint store")
+    except BaseException:
+        if not committed:
+            con.execute("rollback")
+        con.execute("detach store")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("detach store")
     os.replace(tmp, target)
     target.chmod(0o600)
     return target
@@ -255,9 +298,22 @@ def _add_keys(con: duckdb.DuckDBPyConnection, table: str, ids_sql: str, id_col: 
     con.unregister("new_keys_df")
 
 
+def _stored_links(con: duckdb.DuckDBPyConnection, identity: Path) -> None:
+    """`stored_links`: the links the identity store holds (none before the first run), attached read-only."""
+    store = identity / IDENTITY_DB
+    if store.exists():
+        con.execute(f"attach '{store}' as old_store (read_only)")
+        if con.execute("select count(*) from duckdb_tables() where database_name = 'old_store' "
+                       "and table_name = 'contact_links'").fetchone()[0]:
+            con.execute("create view stored_links as select * from old_store.contact_links")
+            return
+    con.execute(_links_ddl("stored_links"))
+
+
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                   chunk_size: int = LINK_CHUNK) -> LinkStepResult:
-    """Link new contacts, then rewrite the restricted links table and the pseudonymous lake outputs.
+    """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
+    outputs.
 
     New contacts go to the linker in time order, `chunk_size` at a time, each chunk linked incrementally
     against the register and the persons the store already holds: memory stays bounded by the chunk, not
@@ -265,71 +321,68 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     The outputs are derived in DuckDB; only new contacts and persons are hashed.
     """
     state_dir = identity / "linkage"
-    links_path = identity / "contact_links.parquet"
     work = identity / "_work"  # inside the restricted store: these files hold PII
     work.mkdir(parents=True, exist_ok=True)
+    (identity / "contact_links.parquet").unlink(missing_ok=True)  # an older layout's copy of contact_links
     new_path, fresh_path = work / "new_contacts.parquet", work / "fresh_links.parquet"
     with duckdb.connect() as con:
         _raw_view(con, lake)
-        if links_path.exists():
-            con.execute(f"create view prev as select * from read_parquet('{links_path}')")
-        else:
-            con.register("prev", LINKS_SCHEMA.empty_table())
+        _stored_links(con, identity)
         con.execute(f"""copy (select {_select(LINK_COLUMNS)} from raw
-                              where contact_id not in (select contact_id from prev)
+                              where contact_id not in (select contact_id from stored_links)
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
     stats = _link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size)
-    fresh = pq.read_table(fresh_path, schema=LINKS_SCHEMA)
-    for f in work.iterdir():
-        f.unlink()
-    with duckdb.connect() as con:
-        _raw_view(con, lake)
-        con.register("prev", pq.read_table(links_path, schema=LINKS_SCHEMA) if links_path.exists()
-                     else LINKS_SCHEMA.empty_table())
-        con.register("fresh", fresh)
-        persons_file = state_dir / "persons.parquet"
-        # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
-        con.execute(f"create view store as select contact_id, person_id, citizen_id from read_parquet('{persons_file}')"
-                    if persons_file.exists() else "create table store (contact_id varchar, person_id varchar, "
-                    "citizen_id varchar)")
-        links_arrow = con.sql("""
-            with every_link as (select * from prev union all by name select * from fresh)
-            select l.contact_id, s.person_id, s.citizen_id, l.match_probability, l.match_weight, l.decision,
-                   l.explanation
-            from every_link l
-            left join store s using (contact_id)
-            where l.contact_id in (select contact_id from raw)
-            order by l.contact_id""").to_arrow_table().cast(LINKS_SCHEMA)
-        con.unregister("prev")
-        con.unregister("fresh")
-        con.register("links", links_arrow)
-        con.execute("create table contacts as select cast(contact_id as varchar) as contact_id, "
-                    "cast(date_of_birth as varchar) as date_of_birth, cast(postcode as varchar) as postcode from raw")
-        latest = con.execute("select max(occurred_at) from raw").fetchone()[0]
-        _register_view(con, register_path)
-        con.register("attrs_df", person_attributes(con, latest.date() if latest is not None else date(2000, 1, 1)))
-
-        _known_keys(con, lake, identity, key)
-        _add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key, "contact")
-        _add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key, "person")
-        contact_persons = con.sql("""
-            select l.contact_id, c.contact_key, p.person_key, l.decision, l.match_probability
-            from links l join contact_keys c using (contact_id) join person_keys p using (person_id)
-            order by l.contact_id""").to_arrow_table()
-        person_table = con.sql("""
-            select p.person_key, a.is_registered, a.age_band, a.postcode_district
-            from attrs_df a join person_keys p using (person_id)
-            order by p.person_key""").to_arrow_table()
-        key_map = con.sql("select person_id, person_key from person_keys order by person_id").to_arrow_table()
-        counts = con.execute("""select count(*), count(citizen_id), count(*) filter (where decision = 'review')
-                                from links""").fetchone()
-    if contact_persons.num_rows != links_arrow.num_rows or person_table.num_rows != key_map.num_rows:
-        raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
-    write_parquet_atomic(links_arrow, links_path)
+    try:
+        with duckdb.connect() as con:
+            _raw_view(con, lake)
+            _stored_links(con, identity)
+            persons_file = state_dir / "persons.parquet"
+            # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
+            con.execute(f"create view persons_now as select contact_id, person_id, citizen_id "
+                        f"from read_parquet('{persons_file}')" if persons_file.exists() else
+                        "create table persons_now (contact_id varchar, person_id varchar, citizen_id varchar)")
+            con.execute(f"""create table links as
+                with every_link as (
+                    select contact_id, decision, match_probability from stored_links
+                    union all by name
+                    select contact_id, decision, match_probability from read_parquet('{fresh_path}'))
+                select l.contact_id, s.person_id, s.citizen_id, l.decision, l.match_probability
+                from every_link l
+                left join persons_now s using (contact_id)
+                where l.contact_id in (select contact_id from raw)""")
+            con.execute("create table contacts as select cast(contact_id as varchar) as contact_id, "
+                        "cast(date_of_birth as varchar) as date_of_birth, cast(postcode as varchar) as postcode "
+                        "from raw")
+            latest = con.execute("select max(occurred_at) from raw").fetchone()[0]
+            _register_view(con, register_path)
+            con.register("attrs_df", person_attributes(con, latest.date() if latest is not None
+                                                       else date(2000, 1, 1)))
+            _known_keys(con, lake, identity, key)
+            _add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key,
+                      "contact")
+            _add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key,
+                      "person")
+            contact_persons = con.sql("""
+                select l.contact_id, c.contact_key, p.person_key, l.decision, l.match_probability
+                from links l join contact_keys c using (contact_id) join person_keys p using (person_id)
+                order by l.contact_id""").to_arrow_table()
+            person_table = con.sql("""
+                select p.person_key, a.is_registered, a.age_band, a.postcode_district
+                from attrs_df a join person_keys p using (person_id)
+                order by p.person_key""").to_arrow_table()
+            counts = con.execute("""select count(*), count(citizen_id), count(*) filter (where decision = 'review')
+                                    from links""").fetchone()
+            if contact_persons.num_rows != counts[0] or person_table.num_rows != \
+                    con.execute("select count(*) from attrs_df").fetchone()[0]:
+                raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
+            con.execute("detach database if exists old_store")
+            update_identity_db(con, identity, fresh_path)
+    finally:
+        for f in work.iterdir():
+            f.unlink()
     write_parquet_atomic(contact_persons, lake / "linked" / "contact_persons.parquet")
     write_parquet_atomic(person_table, lake / "linked" / "persons.parquet")
-    write_identity_db(identity, links_arrow, key_map)
     (identity / KEY_CHECK_FILE).write_text(_key_check(key))
     return LinkStepResult(
         contacts=counts[0],

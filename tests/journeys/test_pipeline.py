@@ -170,7 +170,7 @@ def test_identity_store_is_a_separate_restricted_file_that_resolves_keys(pipelin
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = 'identity'")
                   .fetchall()}
     assert resolved == persons and registered > 0
-    assert {"contact_links", "person_keys", "linkage_persons"} <= tables
+    assert {"contact_links", "person_keys", "linkage_aliases"} <= tables
 
 
 def test_every_model_and_column_built_is_documented(pipeline) -> None:

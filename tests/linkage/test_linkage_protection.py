@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
-from linkage.cluster import contact_edges
+from linkage.cluster import cluster, contact_edges, identifier_hash
 from linkage.edges import EdgePolicy, is_junk
 from linkage.pipeline import link
 from linkage.standardise import standardise
@@ -74,3 +75,20 @@ def test_verified_handle_links_and_explains(register, model, tmp_path):
     assert row["citizen_id"] == "B1" and row["decision"] == "matched"
     expl = json.loads(row["explanation"])
     assert expl["via"] == "edge:known_handle" and expl["known_handle"] > 0
+
+
+def test_a_person_who_proved_a_citizen_keeps_merge_protection():
+    """Z was pseudonymous when contact a was linked, so a's row still has no citizen after Z proved citizen
+    Z. A new contact matched to another citizen, Y, that carries Z's remembered phone must not fuse Y and Z,
+    whichever of Z's rows the store reads first."""
+    phone = standardise(pd.DataFrame({"contact_id": ["x"], "phone": ["07700 900123"]}), "contact_id")["phone"][0]
+    previous = pd.DataFrame({"contact_id": ["a", "b"], "person_id": ["Z", "Z"], "citizen_id": [None, "Z"],
+                             "decision": ["unmatched", "matched"]})
+    remembered = pd.DataFrame({"kind": ["phone"], "key_hash": [identifier_hash("phone", phone)],
+                               "person_id": ["Z"], "citizen_id": [None]})
+    day = standardise(pd.DataFrame({"contact_id": ["c"], "phone": ["07700 900123"]}), "contact_id")
+    out = cluster(day, np.array(["Y"], dtype=object), {}, pd.Series(["2025-06-01T10:00:00Z"]),
+                  previous=previous, id_index=remembered)
+    assert out.person_id[0] == "Y" and out.citizen_id[0] == "Y"
+    assert out.aliases.empty
+    assert "two_citizens" in set(out.rejected["reason"])
