@@ -102,6 +102,20 @@ def _conflicting(std: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _refusal(kind: str, value: str, shared: dict[str, set]) -> str | None:
+    """Why `value` cannot identify one person (None when it can): the protections contact edges get."""
+    from linkage.edges import DEFAULT_POLICY, is_junk
+    from linkage.phones import is_personal
+
+    if is_junk("reference" if kind == "case_ref" else kind, value, DEFAULT_POLICY):
+        return "blocklist"
+    if value in shared.get(kind, ()):
+        return "shared_in_register"
+    if kind == "phone" and not is_personal(value):
+        return "landline"
+    return None
+
+
 def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] | None = None
                   ) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """Chain edges between contacts sharing an identifier, with merge protection.
@@ -188,7 +202,8 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     rejected.extend(rej)
     for a, b, kind in edges:
         apply(a, b, kind)
-    # 2. identifiers remembered from earlier runs
+    # 2. identifiers remembered from earlier runs, under the same protection as step 1: a landline, a junk
+    #    value or a value the register holds for several citizens joins nobody, however it was remembered
     if len(idx):
         for kind in CONTACT_EDGE_KINDS:
             col = std[kind].dropna()
@@ -198,7 +213,11 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             known = idx[idx["kind"] == kind].drop_duplicates("key_hash").set_index("key_hash")["person_id"]
             hit = hashes.map(known).dropna()
             for pos, pid in hit.items():
-                apply(int(pos), person_node[pid], f"remembered_{kind}")
+                reason = _refusal(kind, col[pos], shared or {})
+                if reason:
+                    rejected.append({"identifier": f"remembered_{kind}", "contacts": 1, "reason": reason})
+                else:
+                    apply(int(pos), person_node[pid], f"remembered_{kind}")
     # 3. the same contact seen in an earlier run keeps its person (last, so a new register match
     #    or review decision can still move it)
     if len(prev):

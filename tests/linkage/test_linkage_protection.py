@@ -92,3 +92,23 @@ def test_a_person_who_proved_a_citizen_keeps_merge_protection():
     assert out.person_id[0] == "Y" and out.citizen_id[0] == "Y"
     assert out.aliases.empty
     assert "two_citizens" in set(out.rejected["reason"])
+
+
+def test_a_remembered_identifier_gets_the_same_protection_as_a_shared_one():
+    """An identifier remembered from an earlier run joins nobody when it could not join two contacts today: a
+    mobile the register holds for two citizens (a household's), or a landline."""
+    mobile, landline = "07700 900123", "01632 960001"
+    day = standardise(pd.DataFrame({"contact_id": ["c", "d"], "phone": [mobile, landline]}), "contact_id")
+    remembered = pd.DataFrame({"kind": ["phone", "phone"],
+                               "key_hash": [identifier_hash("phone", v) for v in day["phone"]],
+                               "person_id": ["A", "B"], "citizen_id": ["A", "B"]})
+    previous = pd.DataFrame({"contact_id": ["a", "b"], "person_id": ["A", "B"], "citizen_id": ["A", "B"],
+                             "decision": ["matched", "matched"]})
+    occurred = pd.Series(["2025-06-01T10:00:00Z", "2025-06-01T11:00:00Z"])
+    out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous,
+                  id_index=remembered, shared={"phone": {day["phone"][0]}})
+    assert list(out.citizen_id) == [None, None] and not set(out.person_id) & {"A", "B"}
+    assert {"shared_in_register", "landline"} <= set(out.rejected["reason"])
+    # without the register saying the mobile is shared, it does identify its person
+    out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous, id_index=remembered)
+    assert out.citizen_id[0] == "A" and out.citizen_id[1] is None

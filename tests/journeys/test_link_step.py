@@ -1,0 +1,70 @@
+"""The link step run day after day: the identity store gains each day's links without rewriting the history,
+stays in step with the linker's state, and a re-run with nothing new changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from joinedup.journeys.identity import IDENTITY_DB, run_link_step
+from tests.conftest import PIPELINE_KEY
+
+pytestmark = pytest.mark.slow
+
+
+def _land(source: Path, lake: Path, keep) -> None:
+    """Copy the pipeline's landed partitions (raw/<channel>/date=YYYY-MM-DD/) whose day `keep` accepts."""
+    for part in sorted((source / "raw").glob("*/date=*")):
+        if keep(part.name.removeprefix("date=")):
+            shutil.copytree(part, lake / "raw" / part.parent.name / part.name, dirs_exist_ok=True)
+
+
+def _store(identity: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(identity / IDENTITY_DB), read_only=True) as con:
+        names = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        return {n: con.execute(f"select * from {n} order by all").fetchall() for n in names}
+
+
+def test_the_identity_store_is_updated_day_by_day_in_step_with_the_linker(pipeline, tmp_path: Path) -> None:
+    paths, sim, _ = pipeline
+    lake, identity = tmp_path / "lake", tmp_path / "identity"
+    register = sim / "register" / "citizens.csv"
+    key = PIPELINE_KEY.encode()
+
+    _land(paths.lake, lake, lambda day: day < "2025-03-17")
+    first = run_link_step(lake, identity, register, key)
+    _land(paths.lake, lake, lambda day: day >= "2025-03-17")
+    second = run_link_step(lake, identity, register, key)
+
+    with duckdb.connect() as con:
+        landed, = con.execute(f"select count(*) from read_parquet('{lake}/raw/*/*/*.parquet', "
+                              "union_by_name = true)").fetchone()
+        assert first.contacts + second.new_contacts == landed == second.contacts  # only the new days linked
+        con.execute(f"attach '{identity / IDENTITY_DB}' as store (read_only)")
+        links, distinct = con.execute("select count(*), count(distinct contact_id) from store.contact_links"
+                                      ).fetchone()
+        assert links == distinct == landed
+        # every link names the person and citizen the linker's state holds now (renames included)
+        out_of_step, = con.execute(f"""
+            select count(*) from store.contact_links l
+            join read_parquet('{identity}/linkage/persons.parquet') s using (contact_id)
+            where l.person_id is distinct from s.person_id or l.citizen_id is distinct from s.citizen_id
+            """).fetchone()
+        assert out_of_step == 0
+        published, unkeyed = con.execute(f"""
+            select count(*), count(*) filter (where k.person_key is null)
+            from read_parquet('{lake}/linked/contact_persons.parquet') c
+            left join store.person_keys k using (person_key)""").fetchone()
+        assert published == landed and unkeyed == 0
+        assert not con.execute("select count(*) from duckdb_tables() where database_name = 'store' "
+                               "and table_name in ('linkage_persons', 'linkage_identifiers')").fetchone()[0]
+
+    before = _store(identity)
+    outputs = {p: p.read_bytes() for p in sorted((lake / "linked").glob("*.parquet"))}
+    again = run_link_step(lake, identity, register, key)
+    assert again.new_contacts == 0
+    assert _store(identity) == before
+    assert {p: p.read_bytes() for p in outputs} == outputs
