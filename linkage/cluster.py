@@ -124,38 +124,27 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
     by several citizens (a household landline), and links between contacts whose stated names
     or DOBs conflict. Members are chained in name order so same-named contacts sit together.
     """
-    from linkage.edges import EdgePolicy, is_junk
+    from linkage.phones import is_personal
 
-    policy = EdgePolicy()
     shared = shared or {}
     edges: list[tuple[int, int, str]] = []
     rejected: list[dict] = []
     name_order = (std["family"].fillna("~") + "|" + std["given_canon"].fillna("~")).to_numpy().astype(str)
     for kind in CONTACT_EDGE_KINDS:
         col = std[kind].dropna()
+        if kind == "phone":  # landlines are shared by households: dropped unaudited, as they are so many
+            col = col[col.map(is_personal).astype(bool)]
         if len(col) < 2:
             continue
-        if kind == "phone":  # landlines are shared by households: not a reason to join contacts
-            from linkage.phones import is_personal
-
-            col = col[col.map(is_personal).astype(bool)]
-            if len(col) < 2:
-                continue
         values = col.to_numpy().astype(str)
         order = np.lexsort((name_order[col.index.to_numpy()], values))
         v, pos = values[order], col.index.to_numpy()[order]
         uniq, counts = np.unique(v, return_counts=True)
-        junk_kind = "reference" if kind == "case_ref" else kind
         bad = np.zeros(len(uniq), dtype=bool)
-        kind_shared = shared.get(kind, set())
         for k in np.flatnonzero(counts > 1):
-            reason = None
-            if is_junk(junk_kind, uniq[k], policy):
-                reason = "blocklist"
-            elif counts[k] > max_contacts:
+            reason = _refusal(kind, uniq[k], shared)
+            if reason != "blocklist" and counts[k] > max_contacts:
                 reason = "fanout"
-            elif uniq[k] in kind_shared:
-                reason = "shared_in_register"
             if reason:
                 bad[k] = True
                 rejected.append({"identifier": kind, "contacts": int(counts[k]), "reason": reason})

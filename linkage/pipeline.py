@@ -117,7 +117,8 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         forbid.setdefault(c, set()).add(z)
     occurred = contacts["occurred_at"].reset_index(drop=True) if "occurred_at" in contacts else pd.Series(
         [None] * len(contacts), dtype=object)
-    remembered, previous = _remembered(state, contacts, std_all)
+    keys = _identifier_keys(std_all)
+    remembered, previous = _remembered(state, contacts, keys)
     cl = cluster(std_all, matched, {k: frozenset(v) for k, v in forbid.items()}, occurred,
                  previous=previous, id_index=remembered,
                  max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy))
@@ -140,7 +141,7 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         else pd.DataFrame(columns=AUDIT_COLUMNS)
     stats.rejected_edges = len(audit) + len(cl.rejected)
     if state.root is not None:
-        _persist(state, out, std_all, cl.aliases, audit)
+        _persist(state, out, keys, cl.aliases, audit)
     return out
 
 
@@ -180,11 +181,11 @@ def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
     return out
 
 
-def _remembered(state: State, contacts: pd.DataFrame, std: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What the store knows that can touch these contacts: the remembered identifiers they carry, and the
-    person rows of these contacts and of every person those identifiers name (whose citizen, if any, is on
-    one of its rows). Nothing else in the history can change how these contacts cluster."""
-    remembered = state.rows_matching("identifiers", _identifier_keys(std)[["kind", "key_hash"]])
+def _remembered(state: State, contacts: pd.DataFrame, keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the store knows that can touch these contacts: the remembered identifiers they carry (`keys`),
+    and the person rows of these contacts and of every person those identifiers name (whose citizen, if any,
+    is on one of its rows). Nothing else in the history can change how these contacts cluster."""
+    remembered = state.rows_matching("identifiers", keys[["kind", "key_hash"]])
     previous = pd.concat([state.rows_matching("persons", contacts[["contact_id"]]),
                           state.rows_matching("persons", remembered[["person_id"]])], ignore_index=True)
     return remembered, previous.drop_duplicates("contact_id")
@@ -201,10 +202,9 @@ def _identifier_keys(std: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _persist(state: State, out: pd.DataFrame, std: pd.DataFrame, aliases: pd.DataFrame,
+def _persist(state: State, out: pd.DataFrame, keys: pd.DataFrame, aliases: pd.DataFrame,
              audit: pd.DataFrame) -> None:
     alias_all = pd.concat([state["aliases"], aliases], ignore_index=True).drop_duplicates("old_person_id", keep="last")
-    keys = _identifier_keys(std)
     pos = keys["pos"].to_numpy()
     identifiers = keys[["kind", "key_hash"]].assign(person_id=out["person_id"].to_numpy()[pos],
                                                     citizen_id=out["citizen_id"].to_numpy()[pos])

@@ -38,7 +38,7 @@ class State:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.tables:  # a history table, read whole only when someone asks for all of it
-            self.tables[name] = _read(self.root, name)
+            self.tables[name] = _read(self.path(name), name)
         return self.tables[name]
 
     def path(self, name: str) -> Path | None:
@@ -88,9 +88,8 @@ def _empty(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
 
 
-def _read(root: Path | None, name: str) -> pd.DataFrame:
-    p = root / f"{name}.parquet" if root else None
-    return pd.read_parquet(p) if p is not None and p.exists() else _empty(name)
+def _read(path: Path | None, name: str) -> pd.DataFrame:
+    return pd.read_parquet(path) if path is not None else _empty(name)
 
 
 def load_state(root: str | Path | None) -> State:
@@ -99,7 +98,9 @@ def load_state(root: str | Path | None) -> State:
         return State(None, {n: _empty(n) for n in TABLES})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    return State(root, {n: _read(root, n) for n in TABLES if n not in HISTORY_TABLES})
+    state = State(root)
+    state.tables = {n: _read(state.path(n), n) for n in TABLES if n not in HISTORY_TABLES}
+    return state
 
 
 def merge_rows(state: State, name: str, new: pd.DataFrame, aliases: pd.DataFrame) -> None:

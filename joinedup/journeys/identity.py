@@ -190,7 +190,7 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     state_dir = identity / "linkage"
     persons_file = state_dir / "persons.parquet"
     con.execute(f"attach '{tmp}' as store")
-    committed = False
+    committed = done = False
     try:
         con.execute("begin transaction")
         con.execute(_links_ddl("store.contact_links"))
@@ -213,13 +213,15 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
         con.execute("commit")
         committed = True
         con.execute("checkpoint store")
+        done = True
     except BaseException:
         if not committed:
             con.execute("rollback")
-        con.execute("detach store")
-        tmp.unlink(missing_ok=True)
         raise
-    con.execute("detach store")
+    finally:
+        con.execute("detach store")
+        if not done:
+            tmp.unlink(missing_ok=True)  # a failed copy is never swapped in
     os.replace(tmp, target)
     target.chmod(0o600)
     return target

@@ -17,7 +17,8 @@ from joinedup.journeys.warehouse import release_dbt_connection
 
 PUBLISHED_SCHEMA = "marts"
 # The grain key of each row-level mart (dbt tests it unique and not null): sorting by it alone orders the rows
-# totally and costs a fraction of `order by all` on millions of wide rows. The small aggregates sort by all.
+# totally, a little cheaper than `order by all` (11.1 s -> 10.3 s for the council year's four row-level marts,
+# measured apart from the pipeline). The small aggregates sort by all.
 GRAIN_KEYS = {"fct_contacts": "contact_key", "fct_journeys": "journey_id",
               "fct_channel_switches": "switch_id", "dim_persons": "person_key"}
 
