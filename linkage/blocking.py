@@ -52,8 +52,11 @@ RULES = [
 FORENAME_RULES = ["given_dob", "given_family", "given_family3"]
 # Rules for records whose only name evidence is a handle or e-mail user-name. Their contact
 # side is multi-valued (several surname tokens, several candidate birth years).
-HANDLE_RULES = ["h_name", "h_name3", "h_name3_year", "h_initial_year", "h_family_year", "h_initial"]
-MULTI_RULES = FORENAME_RULES + [r for r in HANDLE_RULES if r != "h_family_year"]
+HANDLE_RULES = ["h_name", "h_name3", "h_name3_year", "h_initial_year", "h_family_year", "h_initial",
+                "h_initial_family"]
+# handle rules keyed on the register's single-valued keys (register_keys), not on a forename
+REGISTER_KEYED_HANDLE_RULES = {"h_family_year": "h_family_year", "h_initial_family": "initial_family"}
+MULTI_RULES = FORENAME_RULES + [r for r in HANDLE_RULES if r not in REGISTER_KEYED_HANDLE_RULES]
 
 
 def _person_keys(df: pd.DataFrame) -> pd.DataFrame:
@@ -179,6 +182,9 @@ def _handle_key_lists(row) -> dict[str, list[str]]:
         out["h_initial_year"] += [f"{v}|{f}|{y}" for f in firsts for y in yrs]
         out["h_initial"] += [f"{v}|{f}" for f in firsts]
     out["h_family_year"] = [f"{t}|{y}" for t in sur if len(t) >= 4 for y in yrs]
+    # 'jsmith', 'birch.p', 'P. Birch': an initial and a surname, no forename to key on
+    if not isinstance(forename, str):
+        out["h_initial_family"] = [f"{i}|{t}" for i in ini for t in sur if len(t) >= 3]
     return out
 
 
@@ -205,7 +211,7 @@ def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] 
                 raise ValueError(f"rule {rule} needs the register's forename keys (register_multi_keys)")
             out.append(_join(pd.DataFrame({"k": _hash(k), "p": c}), multi[rule]))
             continue
-        rk = rkeys[rule].dropna()
+        rk = rkeys[REGISTER_KEYED_HANDLE_RULES[rule]].dropna()
         m = pd.DataFrame({"k": k, "c": c}).merge(pd.DataFrame({"k": rk.to_numpy(), "r": rk.index.to_numpy()}), on="k")
         out.append((m["c"].to_numpy(np.int64), m["r"].to_numpy(np.int64)))
     return out
@@ -242,13 +248,18 @@ def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame
 
 
 def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Contacts whose handle is a citizen's verified handle."""
+    """Contacts whose handle is a citizen's verified handle (the same account: linkage.handles.same_account)."""
+    from linkage.handles import same_account
+
     kh = reg["known_handles"].dropna()
     if kh.empty or con["handle"].isna().all():
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ex = kh.str.split("|").explode()
-    right = pd.DataFrame({"handle": ex.to_numpy(), "r": ex.index.to_numpy()})
+    right = pd.DataFrame({"bare": ex.str.split(":").str[-1].to_numpy(), "r": ex.index.to_numpy()})
     ch = con["handle"].dropna()
-    left = pd.DataFrame({"handle": ch.to_numpy(), "c": ch.index.to_numpy()})
-    m = left.merge(right, on="handle")
+    left = pd.DataFrame({"bare": ch.str.split(":").str[-1].to_numpy(), "c": ch.index.to_numpy()})
+    m = left.merge(right, on="bare")
+    if len(m):
+        h, k = con["handle"].to_numpy(), reg["known_handles"].to_numpy()
+        m = m[[same_account(h[c], k[r]) for c, r in zip(m["c"], m["r"])]]
     return m["c"].to_numpy(np.int64), m["r"].to_numpy(np.int64)

@@ -17,6 +17,10 @@ import pandas as pd
 
 PERSON_NAMESPACE = "joinedup-person-v1"
 CONTACT_EDGE_KINDS = ("email", "phone", "handle", "case_ref")
+# A refused edge: between two contacts, a contact and a remembered person (other_id), or every contact
+# carrying one value (key_hash: the identifier's hash, as the identifiers table keeps it).
+REJECTED_COLUMNS = ["contact_id", "other_id", "citizen_id", "identifier", "reason", "key_hash",
+                    "contacts_sharing_value"]
 
 
 def pseudonym(anchor_contact_id: str) -> str:
@@ -30,13 +34,30 @@ def identifier_hash(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:20]
 
 
-class Components:
-    """Union-find whose roots carry the component's citizen and forbidden citizens."""
+MAX_NAMES_PER_COMPONENT = 16
 
-    def __init__(self, citizens: list[str | None], forbidden: list[frozenset | None]):
+
+class Components:
+    """Union-find whose roots carry the component's citizen, forbidden citizens and the names its
+    contacts state.
+
+    A component that gains a citizen through an edge must not state a name that conflicts with the
+    citizen's register record: Lauren writing from the e-mail she shares with Luke is not Luke,
+    whichever of Luke's contacts, from whichever day, the e-mail joins her to.
+    """
+
+    def __init__(self, citizens: list[str | None], forbidden: list[frozenset | None],
+                 names: list[Name | None] | None = None, citizen_names: dict[str, Name] | None = None):
         self.parent = list(range(len(citizens)))
         self.citizen = list(citizens)
         self.forbidden = list(forbidden)
+        self.names: list[tuple[Name, ...]] = [(x,) if x else () for x in (names or [None] * len(citizens))]
+        self.citizen_names = citizen_names or {}
+
+    def _contradicts(self, root: int, citizen: str) -> bool:
+        record = self.citizen_names.get(citizen)
+        # the surname is not compared: the register may hold a name the person has since changed
+        return record is not None and any(names_conflict(x, record, family=False) for x in self.names[root])
 
     def find(self, x: int) -> int:
         parent = self.parent
@@ -58,9 +79,14 @@ class Components:
         merged_forbidden = (fa or frozenset()) | (fb or frozenset()) if (fa or fb) else None
         if merged_citizen and merged_forbidden and merged_citizen in merged_forbidden:
             return "cannot_link"
+        if (ca and not cb and self._contradicts(rb, ca)) or (cb and not ca and self._contradicts(ra, cb)):
+            return "conflicts_with_citizen"
         self.parent[rb] = ra
         self.citizen[ra] = merged_citizen
         self.forbidden[ra] = merged_forbidden
+        if self.names[rb]:
+            merged = self.names[ra] + tuple(x for x in self.names[rb] if x not in self.names[ra])
+            self.names[ra] = merged[:MAX_NAMES_PER_COMPONENT]
         return None
 
 
@@ -69,36 +95,78 @@ class ClusterResult:
     person_id: np.ndarray  # per contact
     citizen_id: np.ndarray  # per contact: the component's citizen or None
     via_edge: np.ndarray  # per contact: True when the citizen came through a contact edge
+    via: list[dict | None]  # per contact given its citizen through an edge: which edge (see cluster)
     aliases: pd.DataFrame  # old person id -> surviving person id
-    rejected: pd.DataFrame  # audit of refused contact edges
+    rejected: pd.DataFrame  # audit of refused edges (REJECTED_COLUMNS)
 
 
-def _conflicting(std: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Two contacts that both state a forename, surname or DOB that clearly differ are not one
-    person, whatever identifier they share (a household e-mail, a partner's phone)."""
-    from rapidfuzz import process
+FAMILY_SIMILAR = 0.8  # Jaro-Winkler below this: two different surnames, not a typo
+FORENAME_SIMILAR = 0.8  # Jaro-Winkler at or above this: a typo of one forename ('rbert', 'stwart')
+MIN_SHORT_FORM = 3  # 'chris' for christine, 'steph' for stephanie: a forename's start is a short form of it
+
+
+def _forenames_differ(a: str, a_canon: str | None, b: str, b_canon: str | None) -> bool:
+    """Forenames of two people: not one name, nickname, typo or short form of the other."""
     from rapidfuzz.distance import JaroWinkler
 
     from linkage.names import nickname_equivalent
+
+    if a == b or (a_canon is not None and a_canon == b_canon):
+        return False
+    if len(a) == 1 or len(b) == 1:
+        return a[0] != b[0]  # an initial agrees with any name it starts
+    short, full = sorted((a, b), key=len)
+    if len(short) >= MIN_SHORT_FORM and full.startswith(short):
+        return False
+    return JaroWinkler.normalized_similarity(a, b) < FORENAME_SIMILAR and not nickname_equivalent(a, b)
+
+
+def _dobs_differ(a: str, b: str) -> bool:
+    """Another year and more than one typo apart: the DOB comparator's 'different'."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    return a[:4] != b[:4] and DamerauLevenshtein.distance(a, b) > 1
+
+
+Name = tuple  # (given, given_canon, family, dob), any of them None: what a record states about its person
+
+
+def names_conflict(a: Name, b: Name, family: bool = True) -> bool:
+    """Two records stating a forename, DOB (or, with `family`, a surname) that clearly differ are not one
+    person. Tolerant by design: a typo, a nickname or a short form is the same name, since a wrong refusal
+    splits a person's journey for good."""
+    from rapidfuzz.distance import JaroWinkler
+
+    (ga, ca, fa, da), (gb, cb, fb, db) = a, b
+    return bool((family and isinstance(fa, str) and isinstance(fb, str)
+                 and JaroWinkler.normalized_similarity(fa, fb) < FAMILY_SIMILAR)
+                or (isinstance(ga, str) and isinstance(gb, str) and _forenames_differ(ga, ca, gb, cb))
+                or (isinstance(da, str) and isinstance(db, str) and _dobs_differ(da, db)))
+
+
+def _conflicting(std: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """names_conflict for each contact pair (a[i], b[i]), the surname part vectorised: contacts sharing
+    an identifier are not one person (a household e-mail, a partner's phone)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
 
     def col(name):
         v = std[name].to_numpy()
         return v[a], v[b]
 
     fa, fb = col("family")
-    ga, gb = col("given_canon")
+    ga, gb = col("given")
+    ca, cb = col("given_canon")
     da, db = col("dob")
     out = np.zeros(len(a), dtype=bool)
     both = pd.notna(fa) & pd.notna(fb)
     if both.any():
         jw = process.cpdist(list(fa[both]), list(fb[both]), scorer=JaroWinkler.normalized_similarity, workers=-1)
-        out[both] = jw < 0.8
+        out[both] = jw < FAMILY_SIMILAR
     for i in np.flatnonzero(pd.notna(ga) & pd.notna(gb) & (ga != gb) & ~out):
-        x, y = ga[i], gb[i]
-        if len(x) > 1 and len(y) > 1 and not nickname_equivalent(x, y):
-            out[i] = True
+        out[i] = _forenames_differ(ga[i], ca[i], gb[i], cb[i])
     for i in np.flatnonzero(pd.notna(da) & pd.notna(db) & (da != db) & ~out):
-        out[i] = sum(p != q for p, q in zip(da[i], db[i])) > 1
+        out[i] = _dobs_differ(da[i], db[i])
     return out
 
 
@@ -147,13 +215,15 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
                 reason = "fanout"
             if reason:
                 bad[k] = True
-                rejected.append({"identifier": kind, "contacts": int(counts[k]), "reason": reason})
+                rejected.append({"identifier": kind, "reason": reason, "key_hash": identifier_hash(kind, uniq[k]),
+                                 "contacts_sharing_value": int(counts[k])})
         group = np.repeat(np.arange(len(uniq)), counts)
         same = np.flatnonzero((v[1:] == v[:-1]) & ~bad[group[1:]]) + 1
         a, b = pos[same - 1], pos[same]
         conflict = _conflicting(std, a, b)
-        for _ in range(int(conflict.sum())):
-            rejected.append({"identifier": kind, "contacts": 2, "reason": "conflicting_names"})
+        ids = std["id"].to_numpy()
+        rejected.extend({"contact_id": ids[x], "other_id": ids[y], "identifier": kind, "reason": "conflicting_names"}
+                        for x, y in zip(a[conflict], b[conflict]))
         edges.extend(zip(a[~conflict].tolist(), b[~conflict].tolist(), [kind] * int((~conflict).sum())))
     return edges, rejected
 
@@ -161,11 +231,13 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
 def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[str, frozenset],
             occurred_at: pd.Series, previous: pd.DataFrame | None = None,
             id_index: pd.DataFrame | None = None, max_contacts: int = 200,
-            shared: dict[str, set] | None = None) -> ClusterResult:
+            shared: dict[str, set] | None = None, citizen_names: dict[str, Name] | None = None) -> ClusterResult:
     """Assign person ids to the contacts in `std` (standardised, positional index).
 
     previous: contact_id, person_id, citizen_id from earlier runs.
     id_index: kind, key_hash, person_id, citizen_id from earlier runs.
+    citizen_names: citizen id -> (given, given_canon, family, dob) from the register, for the citizens a
+        component can get (see Components); None skips that check.
     """
     n = len(std)
     prev = previous if previous is not None else pd.DataFrame(columns=["contact_id", "person_id", "citizen_id"])
@@ -178,13 +250,39 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     citizens = [c if isinstance(c, str) else None for c in matched_citizen]
     citizens += [c if isinstance(c, str) else None for c in persons["citizen_id"]]
     forb = [cannot_link.get(cid) for cid in std["id"]] + [None] * len(persons)
-    comp = Components(citizens, forb)
+    stated = [x if any(isinstance(v, str) for v in x) else None
+              for x in zip(std["given"], std["given_canon"], std["family"], std["dob"])] + [None] * len(persons)
+    comp = Components(citizens, forb, stated, citizen_names)
     rejected: list[dict] = []
 
+    ids = std["id"].tolist() + persons["person_id"].tolist()  # node -> contact id, or remembered person id
+
+    # The contacts of each component that has no citizen yet: when an edge gives it one, each of them records
+    # that edge as the reason it is the citizen (the identifier, the contact of theirs that carries it, and the
+    # contact or remembered person on the citizen's side). Lists merge smaller into larger.
+    waiting: dict[int, list[int]] = {i: [i] for i in range(n) if citizens[i] is None}
+    via: list[dict | None] = [None] * n
+
     def apply(a: int, b: int, kind: str) -> None:
+        ra, rb = comp.find(a), comp.find(b)
+        ca, cb = comp.citizen[ra], comp.citizen[rb]
         reason = comp.union(a, b)
         if reason:
-            rejected.append({"identifier": kind, "contacts": 2, "reason": reason})
+            rejected.append({"contact_id": ids[a], "other_id": ids[b], "citizen_id": cb or ca, "identifier": kind,
+                             "reason": reason})
+            return
+        if ra == rb:
+            return
+        if not ca and not cb:
+            small, large = sorted((waiting.pop(ra, []), waiting.pop(rb, [])), key=len)
+            large.extend(small)
+            if large:
+                waiting[comp.find(a)] = large
+        elif not (ca and cb):
+            near, far = (a, b) if cb else (b, a)  # near: the side that had no citizen
+            edge = {"identifier": kind, "through": ids[near], "joined": ids[far]}
+            for i in waiting.pop(rb if cb is None else ra, []):
+                via[i] = edge
 
     # 1. contacts sharing an identifier in this run
     edges, rej = contact_edges(std, max_contacts, shared)
@@ -203,10 +301,11 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             hit = hashes.map(known).dropna()
             for pos, pid in hit.items():
                 reason = _refusal(kind, col[pos], shared or {})
-                if reason:
-                    rejected.append({"identifier": f"remembered_{kind}", "contacts": 1, "reason": reason})
-                else:
+                if not reason:
                     apply(int(pos), person_node[pid], f"remembered_{kind}")
+                elif reason != "landline":  # landlines go unaudited, as in step 1: they are so many
+                    rejected.append({"contact_id": ids[pos], "other_id": pid, "identifier": f"remembered_{kind}",
+                                     "reason": reason, "key_hash": hashes[pos]})
     # 3. the same contact seen in an earlier run keeps its person (last, so a new register match
     #    or review decision can still move it)
     if len(prev):
@@ -237,6 +336,6 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             root_person[r] = pseudonym(cid)
     person = np.array([root_citizen[i] or root_person[roots[i]] for i in range(n)], dtype=object)
     via_edge = np.array([(root_citizen[i] is not None) and citizens[i] is None for i in range(n)])
-    return ClusterResult(person, root_citizen, via_edge,
+    return ClusterResult(person, root_citizen, via_edge, via,
                          pd.DataFrame(aliases, columns=["old_person_id", "person_id"]),
-                         pd.DataFrame(rejected, columns=["identifier", "contacts", "reason"]))
+                         pd.DataFrame(rejected, columns=REJECTED_COLUMNS))

@@ -12,6 +12,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
+from linkage.handles import same_account
 from linkage.names import nickname_equivalent
 
 WORKERS = -1
@@ -144,12 +145,13 @@ def reference(a, b) -> np.ndarray:
 
 
 def known_handle(handle, known) -> np.ndarray:
-    """1 when the contact's handle is one the citizen verified, 0 when they verified others."""
+    """1 when the contact's handle is one the citizen verified (on the same network, when both
+    say theirs), 0 when they verified others."""
     h, k = _arr(handle), _arr(known)
     m = _present(h, k)
     hit = np.zeros(len(h), dtype=bool)
     idx = np.flatnonzero(m)
-    hit[idx] = [x in y.split("|") for x, y in zip(h[idx], k[idx])]
+    hit[idx] = [same_account(x, y) for x, y in zip(h[idx], k[idx])]
     return _levels(m, [(1, hit)])
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.compare import NAMES
+from linkage.handles import account_key
 
 IDENTIFIER_COMPARISONS = {"email": 1, "phone": 2, "reference": 2, "known_handle": 1}  # phone 2: mobiles only
 IDENTIFIER_COLUMNS = {"email": "email", "phone": "phone", "reference": "ref"}
@@ -76,9 +77,13 @@ def person_evidence(levels: np.ndarray) -> np.ndarray:
 
 
 def is_distinctive_handle(handle: str) -> bool:
-    """Platforms keep handles unique, but a register's verified handle carries no platform, and
-    'jbrown' on one is someone else on another. Short all-letter handles are too common to be
-    an identifier on their own; they still count as evidence in the score."""
+    """A network keeps its handles unique, so 'x:jbrown' is one account. A handle whose network
+    is not known may be someone else's on another network ('jbrown' on X and on Facebook): short
+    all-letter ones are too common to be an identifier on their own; they still count as
+    evidence in the score."""
+    network, _, bare = handle.partition(":")
+    if bare and network:
+        return True
     digits = sum(ch.isdigit() for ch in handle)
     return len(handle) >= 12 or (len(handle) >= 6 and digits >= 2)
 
@@ -112,7 +117,8 @@ def judge_edges(levels: np.ndarray, weights: np.ndarray, reg_rows: np.ndarray, c
         if len(hits) == 0:
             continue
         if comp == "known_handle":
-            values, junk_kind = con["handle"].to_numpy()[con_rows[hits]], "handle"
+            h, k = con["handle"].to_numpy()[con_rows[hits]], reg["known_handles"].to_numpy()[reg_rows[hits]]
+            values, junk_kind = np.array([account_key(x, y) for x, y in zip(h, k)], dtype=object), "handle"
         else:
             values, junk_kind = reg[IDENTIFIER_COLUMNS[comp]].to_numpy()[reg_rows[hits]], comp
         uniq, inv = np.unique(values.astype(str), return_inverse=True)

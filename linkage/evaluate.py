@@ -160,6 +160,7 @@ class EvidenceSubsets:
 
 
 def evidence_subsets(register: pd.DataFrame, contacts: pd.DataFrame, truth: pd.DataFrame) -> EvidenceSubsets:
+    from linkage.handles import same_account
     from linkage.match import prepare_register
     from linkage.phones import is_personal
     from linkage.standardise import standardise
@@ -207,7 +208,7 @@ def evidence_subsets(register: pd.DataFrame, contacts: pd.DataFrame, truth: pd.D
                  or (s["phone"][i] is not None and s["phone"][i] == r["phone"][i]
                      and is_personal(s["phone"][i]) and phone_count[i] <= 1)
                  or (s["handle"][i] is not None and isinstance(r["known_handles"][i], str)
-                     and s["handle"][i] in r["known_handles"][i].split("|")))
+                     and same_account(s["handle"][i], r["known_handles"][i])))
         if ident:
             direct[i] = True
             continue

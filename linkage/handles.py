@@ -41,6 +41,53 @@ class HandleParts:
         return bool(self.forename or self.surnames or self.initials)
 
 
+# A handle names one account on one network: '@jsmith' on X and 'jsmith' on Facebook can be two
+# people. Handles are kept as 'network:handle' when the network is known, bare when not.
+_NETWORKS = {"x": "x", "twitter": "x", "twitter/x": "x", "x/twitter": "x", "facebook": "facebook", "fb": "facebook",
+             "instagram": "instagram", "ig": "instagram"}
+
+
+def network_name(raw: str) -> str | None:
+    """'Twitter/X' -> 'x', 'FB' -> 'facebook'; None for anything not a known network."""
+    return _NETWORKS.get(raw.strip().lower())
+
+
+def qualified_handle(handle: str, network: str | None = None) -> str | None:
+    """'@BettyBoo52' on X -> 'x:bettyboo52'; 'x:@BettyBoo52' -> the same; no network -> 'bettyboo52'."""
+    net, _, rest = handle.partition(":")
+    if rest and network_name(net):
+        network, handle = network_name(net), rest
+    bare = handle.strip().lstrip("@").lower()
+    if not bare:
+        return None
+    return f"{network}:{bare}" if network else bare
+
+
+def _split(h: str) -> tuple[str | None, str]:
+    net, _, rest = h.partition(":")
+    return (net, rest) if rest else (None, h)
+
+
+def account_key(handle: str, known: str) -> str:
+    """The handle as a verified-handle edge proves it: qualified when both sides name the same
+    network (one account), bare when either side does not say (the handle may be someone else's
+    on another network)."""
+    return handle if handle in known.split("|") and _split(handle)[0] else _split(handle)[1]
+
+
+def same_account(handle: str, known: str) -> bool:
+    """Whether a contact's handle is one of a citizen's verified handles ('|'-joined, qualified).
+
+    The handles must agree and so must their networks, unless one side does not say its network.
+    """
+    net, bare = _split(handle)
+    for k in known.split("|"):
+        k_net, k_bare = _split(k)
+        if k_bare == bare and (net is None or k_net is None or net == k_net):
+            return True
+    return False
+
+
 _REGISTER_FORENAMES: set[str] = set()
 _REGISTER_SURNAMES: set[str] = set()
 

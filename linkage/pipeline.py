@@ -20,15 +20,15 @@ import numpy as np
 import pandas as pd
 
 from linkage.cluster import CONTACT_EDGE_KINDS, cluster, identifier_hash
-from linkage.edges import AUDIT_COLUMNS, EdgePolicy
+from linkage.edges import EdgePolicy
 from linkage.match import BATCH_SIZE, PreparedRegister, match_batch, prepare_register, train
 from linkage.model import Model
 from linkage.standardise import standardise
-from linkage.state import State, load_state, merge_rows, save_table
+from linkage.state import TABLES, State, load_state, merge_rows, save_table
 
 OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                   "explanation"]
-CLUSTER_COLUMNS = ["id", "given_canon", "family", "dob", *CONTACT_EDGE_KINDS]
+CLUSTER_COLUMNS = ["id", "given", "given_canon", "family", "dob", *CONTACT_EDGE_KINDS]
 
 
 @dataclass
@@ -121,7 +121,8 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
     remembered, previous = _remembered(state, contacts, keys)
     cl = cluster(std_all, matched, {k: frozenset(v) for k, v in forbid.items()}, occurred,
                  previous=previous, id_index=remembered,
-                 max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy))
+                 max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy),
+                 citizen_names=_citizen_names(reg, matched, previous, remembered))
     stats.seconds["cluster"] = time.perf_counter() - t
 
     out = res[["contact_id", "match_probability", "match_weight", "decision", "explanation"]].copy()
@@ -129,20 +130,31 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
     out["citizen_id"] = cl.citizen_id
     propagated = cl.via_edge
     if propagated.any():
+        # which edge gave the citizen: the identifier, this person's contact that carries it, and the contact
+        # (or remembered person) on the citizen's side; then the contact's own scores
         out.loc[propagated, "decision"] = "matched"
         out.loc[propagated, "explanation"] = [
-            json.dumps({"via": "cluster:shared_identifier", "own": json.loads(e)}, separators=(",", ":"))
-            for e in out.loc[propagated, "explanation"]
+            json.dumps({"via": "cluster:shared_identifier", **(cl.via[i] or {}), "own": json.loads(e)},
+                       separators=(",", ":"))
+            for i, e in zip(np.flatnonzero(propagated), out.loc[propagated, "explanation"])
         ]
     out.loc[out["decision"] != "matched", "citizen_id"] = None
     out = out[OUTPUT_COLUMNS]
 
-    audit = pd.concat([a for a in audits if len(a)], ignore_index=True) if any(len(a) for a in audits) \
-        else pd.DataFrame(columns=AUDIT_COLUMNS)
-    stats.rejected_edges = len(audit) + len(cl.rejected)
+    audit = _audit([a for a in audits if len(a)], cl.rejected)
+    stats.rejected_edges = len(audit)
     if state.root is not None:
         _persist(state, out, keys, cl.aliases, audit)
     return out
+
+
+def _audit(scoring: list[pd.DataFrame], clustering: pd.DataFrame) -> pd.DataFrame:
+    """Both protections' refusals in the store's rejected_edges layout."""
+    parts = [f.assign(stage="score") for f in scoring] + ([clustering.assign(stage="cluster")] if len(clustering) else [])
+    cols = TABLES["rejected_edges"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(parts, ignore_index=True).reindex(columns=cols)
 
 
 _WORKER: dict = {}
@@ -181,6 +193,17 @@ def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
     return out
 
 
+def _citizen_names(reg: PreparedRegister, *sources) -> dict[str, tuple]:
+    """Register (given, given_canon, family, dob) of every citizen these contacts can be joined to: their own
+    matches and the citizens of the persons remembered for them."""
+    ids: set[str] = set()
+    for src in sources:
+        values = src["citizen_id"] if isinstance(src, pd.DataFrame) else src
+        ids.update(v for v in values if isinstance(v, str))
+    rows = reg.std[reg.std["id"].isin(ids)]
+    return dict(zip(rows["id"], zip(rows["given"], rows["given_canon"], rows["family"], rows["dob"])))
+
+
 def _remembered(state: State, contacts: pd.DataFrame, keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the store knows that can touch these contacts: the remembered identifiers they carry (`keys`),
     and the person rows of these contacts and of every person those identifiers name (whose citizen, if any,
@@ -212,5 +235,8 @@ def _persist(state: State, out: pd.DataFrame, keys: pd.DataFrame, aliases: pd.Da
     merge_rows(state, "identifiers", identifiers, alias_all)
     save_table(state, "aliases", alias_all)
     if len(audit):
+        # a contact linked again (a re-run, a late file) is refused for the same reasons: kept once
         old = state["rejected_edges"]
-        save_table(state, "rejected_edges", pd.concat([old, audit], ignore_index=True) if len(old) else audit)
+        merged = pd.concat([old, audit], ignore_index=True) if len(old) else audit
+        key = [c for c in TABLES["rejected_edges"] if c not in ("other_evidence_bits", "citizens_sharing_value")]
+        save_table(state, "rejected_edges", merged.drop_duplicates(key, keep="first", ignore_index=True))

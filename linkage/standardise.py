@@ -15,7 +15,7 @@ import pandas as pd
 from linkage.dates import normalise_dob
 from linkage.edges import DEFAULT_POLICY, is_junk
 from linkage.emails import emails_in_text, local_part, normalise_email
-from linkage.handles import decompose, is_forename
+from linkage.handles import decompose, is_forename, network_name, qualified_handle
 from linkage.mentions import account_refs_in_text, case_refs_in_text, signature_name
 from linkage.names import canonical, clean_name, family_key, map_unique, soundex
 from linkage.phones import phones_in_text, to_e164
@@ -33,6 +33,7 @@ ADDRESS_ABBREV = {
     "tce": "terrace", "cl": "close", "hse": "house", "flt": "flat", "apt": "flat",
 }
 _WORD = re.compile(r"[a-z0-9]+")
+_SEP = "\x1f"  # joins two values that one per-distinct-value function reads together
 _REF = re.compile(r"[^A-Z0-9]")
 
 
@@ -62,13 +63,14 @@ def _town(raw: str) -> str | None:
     return clean_name(raw.split(",")[0])
 
 
-def _handle_norm(raw: str) -> str | None:
-    s = raw.strip().lstrip("@").lower()
-    return s or None
+def _contact_handle(value: str) -> str | None:
+    """'handle<SEP>network' -> the handle qualified by its network (linkage.handles.qualified_handle)."""
+    handle, _, network = value.partition(_SEP)
+    return qualified_handle(handle, network or None)
 
 
 def _known_handles(raw: str) -> str | None:
-    hs = sorted({h for h in (_handle_norm(x) for x in raw.split(";")) if h})
+    hs = sorted({h for h in (qualified_handle(x) for x in raw.split(";")) if h})
     return "|".join(hs) or None
 
 
@@ -101,9 +103,26 @@ def _parts(values: pd.Series, fn, fields: list[str]) -> pd.DataFrame:
     return pd.DataFrame(cols, index=values.index)
 
 
-def _handle_fields(h: str) -> tuple | None:
-    p = decompose(h)
-    return (p.forename, p.forename_canonical, _join(p.surnames), _join(p.initials), _join(p.years))
+def _handle_fields(profile: str) -> tuple | None:
+    """Name evidence of a handle (or user-name) and a display name that is not a full name.
+
+    Each is decomposed on its own, then merged: joined into one string, the display name's
+    words changed how the handle was cut ('kylem78' + 'Real Miss' stopped reading as kyle + m,
+    and 'Les J' after 'jenkins.l' read 'les' as a word after an initial, not a forename).
+    """
+    parts = [decompose(x) for x in profile.split(_SEP) if x]
+    forename = next((p.forename for p in parts if p.forename), None)
+    canon = next((p.forename_canonical for p in parts if p.forename), None)
+
+    def merged(attr: str) -> list:
+        seen: list = []
+        for p in parts:
+            seen += [x for x in getattr(p, attr) if x not in seen]
+        return seen
+
+    # a token that is the forename in one part is not a surname in another ('Jules W', 'jules_waters')
+    surnames = [t for t in merged("surnames") if t != forename]
+    return (forename, canon, _join(surnames), _join(merged("initials")), _join(merged("years")))
 
 
 def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.DataFrame:
@@ -155,7 +174,10 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.Da
     out["email"] = map_unique(email_raw, normalise_email)
     out["phone"] = map_unique(_col(df, "phone"), to_e164)
     out["ref"] = map_unique(_col(df, "reference_id"), _ref)
-    out["handle"] = map_unique(_col(df, "handle"), _handle_norm)
+    handle_col = _col(df, "handle")
+    network = map_unique(_col(df, "platform"), network_name)
+    out["handle"] = map_unique((handle_col + _SEP + network.fillna("")).where(handle_col.notna(), None),
+                               _contact_handle)
     out["known_handles"] = map_unique(_col(df, "known_handles"), _known_handles)
     out["case_ref"] = map_unique(_col(df, "case_ref"), _ref)
 
@@ -165,10 +187,9 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.Da
     # a display name that is not a full name still carries evidence ('Liam O', 'Vickie P'):
     # it is read together with the handle ('patel.v' + 'Vickie P' -> vickie, patel)
     spare_display = display_clean.where(~use_display, None).str.replace(" ", "_", regex=False)
-    handle_col = _col(df, "handle")
     both = handle_col.notna() & spare_display.notna()
     handle_raw = _fill(handle_col, spare_display)
-    handle_raw = handle_raw.where(~both, handle_col + "_" + spare_display.fillna(""))
+    handle_raw = handle_raw.where(~both, handle_col + _SEP + spare_display.fillna(""))
     h_src = _fill(handle_raw, email_raw.map(local_part))
     out["h_source"] = np.where(handle_raw.notna(), "handle", np.where(h_src.notna(), "email", None))
     h_cols = ["h_forename", "h_canon", "h_surnames", "h_initials", "h_years"]

@@ -4,7 +4,7 @@ persons.parquet      contact_id -> person_id, citizen_id, decision (every contac
 identifiers.parquet  kind, key_hash -> person_id (hashed identifiers for incremental linking)
 decisions.parquet    clerical review decisions (contact_id, citizen_id, decision, decided_at)
 aliases.parquet      old_person_id -> person_id when a pseudonymous person later proved a citizen
-rejected_edges.parquet  audit of identifier edges refused by merge protection
+rejected_edges.parquet  audit of edges refused by merge protection, when scoring and when clustering
 model.json           the model the last run used (reused by later runs for stable scoring)
 """
 
@@ -21,8 +21,10 @@ TABLES = {
     "identifiers": ["kind", "key_hash", "person_id", "citizen_id"],
     "decisions": ["contact_id", "citizen_id", "decision", "decided_at"],
     "aliases": ["old_person_id", "person_id"],
-    "rejected_edges": ["contact_id", "citizen_id", "identifier", "reason", "citizens_sharing_value",
-                       "other_evidence_bits"],
+    # stage 'score': a contact's identifier edge to a citizen; stage 'cluster': an edge between contacts, or to a
+    # remembered person (other_id), or every contact carrying one value (key_hash, contacts_sharing_value)
+    "rejected_edges": ["stage", "contact_id", "citizen_id", "other_id", "identifier", "reason", "key_hash",
+                       "citizens_sharing_value", "contacts_sharing_value", "other_evidence_bits"],
 }
 
 
@@ -89,7 +91,12 @@ def _empty(name: str) -> pd.DataFrame:
 
 
 def _read(path: Path | None, name: str) -> pd.DataFrame:
-    return pd.read_parquet(path) if path is not None else _empty(name)
+    """A table, with the columns of TABLES (a store written before a column was added gets it empty)."""
+    if path is None:
+        return _empty(name)
+    df = pd.read_parquet(path)
+    missing = [c for c in TABLES[name] if c not in df.columns]
+    return df.assign(**{c: pd.Series(None, index=df.index, dtype=object) for c in missing}) if missing else df
 
 
 def load_state(root: str | Path | None) -> State:

@@ -32,7 +32,7 @@ from linkage.register_cache import load_prepared_register
 # What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
 LINK_COLUMNS = (
     "contact_id", "channel", "occurred_at", "given_name", "family_name", "full_name", "date_of_birth",
-    "postcode", "address_line", "email", "phone", "handle", "display_name", "location", "message_text",
+    "postcode", "address_line", "email", "phone", "handle", "platform", "display_name", "location", "message_text",
     "reference_id", "case_ref",
 )
 LINKS_COLUMNS = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",

@@ -166,6 +166,17 @@ def _handle(rng: random.Random, p_nameless: float, nick: str, family: str, dob: 
     return handle[:15], True  # X truncates handles to 15 characters
 
 
+def _unused_handle(handle: str, platform: str, used: set[tuple[str, str]]) -> str:
+    """A network gives a handle to one account: a taken one gets the number the network suggests
+    ('jsmith' -> 'jsmith2'). Deterministic, so the rest of the simulation draws the same numbers."""
+    candidate, n = handle, 1
+    while (platform, candidate.lower()) in used:
+        n += 1
+        candidate = f"{handle[:15 - len(str(n))]}{n}"
+    used.add((platform, candidate.lower()))
+    return candidate
+
+
 def _display_name(rng: random.Random, given: str, nick: str, family: str, has_name: bool) -> str:
     style = rng.randrange(8)
     if style == 0:
@@ -228,6 +239,7 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
 
     used_phones: set[str] = set()
     used_emails: set[str] = set()
+    used_handles: set[tuple[str, str]] = set()
     people: list[Person] = []
     today = date(2025, 1, 1)
     for h, size in enumerate(sizes):
@@ -274,6 +286,7 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
                 handle, has_name = _handle(rng, settings.share_nameless_handles, nick, family, dob)
                 if platform == "facebook":
                     handle = handle.replace("_", ".").lower()
+                handle = _unused_handle(handle, platform, used_handles)
                 display = _display_name(rng, given, nick, family, has_name)
                 location = rng.choices(locations, cum_weights=location_cw)[0].format(town=(moved or addr).town)
                 handle_known = rng.random() < settings.share_known_handles

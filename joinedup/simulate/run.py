@@ -79,7 +79,8 @@ class Summary:
 def _register_row(p: Person) -> list[str]:
     return [
         p.citizen_id or "", p.given, p.family, p.dob.isoformat(), p.reg_address_line, p.reg_town, p.reg_postcode,
-        p.reg_email, format_phone(p.reg_phone, 1), p.reference_id, p.handle if p.handle_known else "",
+        p.reg_email, format_phone(p.reg_phone, 1), p.reference_id,
+        f"{p.platform}:{p.handle}" if p.handle_known else "",  # a CRM notes the network with the handle
     ]
 
 

@@ -53,6 +53,27 @@ def test_nickname_meets_formal_name_in_blocking_though_canonicals_differ():
     assert ("c1", "M1") not in got
 
 
+def test_a_handle_and_a_short_display_name_are_read_apart_then_together():
+    """Joined into one string, the display name's words changed how the handle was cut: 'kylem78' + 'Real
+    Miss' lost kyle, and 'Les J' after 'jenkins.l' read 'les' as a word after an initial."""
+    reg = pd.concat([REG, pd.DataFrame([
+        {"citizen_id": "K1", "given_name": "Kyle", "family_name": "Martin", "date_of_birth": "1978-03-01"},
+        {"citizen_id": "L1", "given_name": "Les", "family_name": "Jenkins", "date_of_birth": "1970-05-05"},
+        {"citizen_id": "P1", "given_name": "Paul", "family_name": "Birch", "date_of_birth": "1958-07-07"},
+    ])], ignore_index=True)
+    con = pd.DataFrame([
+        {"contact_id": "kyle", "handle": "kylem78", "display_name": "Real Miss"},
+        {"contact_id": "les", "handle": "jenkins.l", "display_name": "Les J"},
+        {"contact_id": "paul", "handle": "birch.p", "display_name": "P. Birch"},  # initial and surname only
+    ])
+    prepare_register(reg)  # teaches the decomposer the register's names
+    std = standardise(con, "contact_id").set_index("id")
+    assert (std.at["kyle", "h_forename"], std.at["kyle", "h_initials"], std.at["kyle", "h_years"]) == ("kyle", "m", "1978")
+    assert (std.at["les", "h_forename"], std.at["les", "h_surnames"]) == ("les", "jenkins")
+    assert (std.at["paul", "h_forename"], std.at["paul", "h_surnames"], std.at["paul", "h_initials"]) == (None, "birch", "p")
+    assert {("kyle", "K1"), ("les", "L1"), ("paul", "P1")} <= _pairs(reg, con)
+
+
 def test_register_multi_keys_drop_oversized_blocks():
     reg = standardise(pd.concat([REG] * 30, ignore_index=True).assign(
         citizen_id=lambda d: [f"X{i}" for i in range(len(d))]), "citizen_id", handles=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linkage.handles import decompose, set_register_lexicon, split_raw
+from linkage.handles import decompose, qualified_handle, same_account, set_register_lexicon, split_raw
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +55,14 @@ def test_handles_without_a_forename(handle):
 def test_digits_that_are_not_years_are_filler():
     p = decompose("olly1234")
     assert p.years == () and "filler" in p.tags
+
+
+def test_a_handle_is_qualified_by_its_network_when_one_is_known():
+    assert qualified_handle("@BettyBoo52", "x") == "x:bettyboo52"
+    assert qualified_handle("x:@BettyBoo52") == "x:bettyboo52"  # a register's 'network:handle'
+    assert qualified_handle("Twitter/X:@BettyBoo52") == "x:bettyboo52"
+    assert qualified_handle("@BettyBoo52") == "bettyboo52"
+    assert qualified_handle("mr:happy") == "mr:happy"  # not a network: the handle as written
+    assert same_account("x:jbrown", "facebook:jbrown|x:jbrown")
+    assert not same_account("facebook:jbrown", "x:jbrown")  # the same letters, another account
+    assert same_account("jbrown", "x:jbrown") and same_account("x:jbrown", "jbrown")  # one side does not say

@@ -108,7 +108,76 @@ def test_a_remembered_identifier_gets_the_same_protection_as_a_shared_one():
     out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous,
                   id_index=remembered, shared={"phone": {day["phone"][0]}})
     assert list(out.citizen_id) == [None, None] and not set(out.person_id) & {"A", "B"}
-    assert {"shared_in_register", "landline"} <= set(out.rejected["reason"])
+    audit = out.rejected.set_index("contact_id")
+    assert audit.at["c", "reason"] == "shared_in_register" and audit.at["c", "other_id"] == "A"
+    assert "d" not in audit.index  # landlines join nobody and go unaudited: there are so many
     # without the register saying the mobile is shared, it does identify its person
     out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous, id_index=remembered)
     assert out.citizen_id[0] == "A" and out.citizen_id[1] is None
+
+
+def test_a_contact_naming_someone_else_is_not_given_the_citizen_of_an_identifier():
+    """Lauren writes from the e-mail she shares with Luke (his, on the register). Whether the e-mail joins her
+    to Luke's contact of today or to his person remembered from last week, she states a forename that is not
+    Luke's, so she does not become Luke; a contact stating no name, or Luke's own, does."""
+    email = "lucas59@example.net"
+    luke = ("luke", "luke", "mccarthy", "1990-02-03")
+    day = standardise(pd.DataFrame({"contact_id": ["luke_today", "lauren", "nameless"], "email": [email] * 3,
+                                    "given_name": [None, "Lauren", None]}), "contact_id")
+    occurred = pd.Series([f"2025-06-01T1{i}:00:00Z" for i in range(3)])
+    out = cluster(day, np.array(["L", None, None], dtype=object), {}, occurred, citizen_names={"L": luke})
+    assert list(out.citizen_id) == ["L", None, "L"]
+    assert "conflicts_with_citizen" in set(out.rejected["reason"])
+    # the same through an identifier remembered from an earlier run
+    remembered = pd.DataFrame({"kind": ["email"], "key_hash": [identifier_hash("email", day["email"][0])],
+                               "person_id": ["L"], "citizen_id": ["L"]})
+    previous = pd.DataFrame({"contact_id": ["old"], "person_id": ["L"], "citizen_id": ["L"], "decision": ["matched"]})
+    later = day.iloc[[1]].reset_index(drop=True)
+    out = cluster(later, np.array([None], dtype=object), {}, occurred[:1], previous=previous, id_index=remembered,
+                  citizen_names={"L": luke})
+    assert out.citizen_id[0] is None and out.person_id[0] != "L"
+    # without the register record there is nothing to contradict: the old behaviour
+    out = cluster(later, np.array([None], dtype=object), {}, occurred[:1], previous=previous, id_index=remembered)
+    assert out.citizen_id[0] == "L"
+
+
+def test_a_verified_handle_is_one_account_on_one_network(register, model):
+    """The register notes Betty's verified handle with its network. A post from that handle on X is her; the
+    same letters on Facebook are another account, so no verified-handle edge (the name evidence still counts)."""
+    reg = register.copy()
+    reg.loc[reg["citizen_id"] == "B1", "known_handles"] = "x:@BettyBoo52"
+    con = pd.DataFrame({"contact_id": ["on_x", "on_fb"], "handle": ["@BettyBoo52", "bettyboo52"],
+                        "platform": ["Twitter/X", "Facebook"], "channel": ["social", "social"]})
+    out = link(reg, con, model=model).set_index("contact_id")
+    assert json.loads(out.at["on_x", "explanation"])["via"] == "edge:known_handle"
+    assert out.at["on_x", "citizen_id"] == "B1"
+    assert json.loads(out.at["on_fb", "explanation"])["via"] != "edge:known_handle"
+    assert "known_handle" not in json.loads(out.at["on_fb", "explanation"]) or \
+        json.loads(out.at["on_fb", "explanation"])["known_handle"] <= 0
+
+
+def test_clustering_refusals_are_audited_once_with_the_contacts_they_concern(register, model, tmp_path):
+    """The store's audit names the contacts of a refused contact-to-contact edge, and linking the same contacts
+    again (a re-run) adds no row to it."""
+    con = pd.DataFrame({"contact_id": ["p1", "p2"], "email": ["aplin.home@btinternet.com"] * 2,
+                        "given_name": ["Rosalind", "Tobias"], "family_name": ["Aplin", "Xerxes"],
+                        "channel": ["email", "email"]})
+    link(register, con, model=model, state_dir=tmp_path)
+    audit = load_state(tmp_path)["rejected_edges"]
+    row = audit[(audit["stage"] == "cluster") & (audit["reason"] == "conflicting_names")]
+    assert {tuple(sorted(r)) for r in zip(row["contact_id"], row["other_id"])} == {("p1", "p2")}
+    link(register, con, model=model, state_dir=tmp_path)
+    assert len(load_state(tmp_path)["rejected_edges"]) == len(audit)
+
+
+def test_a_citizen_given_through_an_identifier_names_the_edge_it_came_by():
+    """m matched Mary on its own evidence. x shares m's e-mail, and y shares x's mobile: each says which
+    identifier, carried by which of its person's contacts, joined it to which contact on Mary's side."""
+    day = standardise(pd.DataFrame({"contact_id": ["m", "x", "y"],
+                                    "email": ["mary.q@btinternet.com", "mary.q@btinternet.com", None],
+                                    "phone": [None, "07700 900555", "07700 900555"]}), "contact_id")
+    out = cluster(day, np.array(["MARY", None, None], dtype=object), {}, pd.Series(["2025-06-01T10:00:00Z"] * 3))
+    assert list(out.citizen_id) == ["MARY"] * 3 and list(out.via_edge) == [False, True, True]
+    assert out.via[0] is None
+    assert out.via[1] == {"identifier": "email", "through": "x", "joined": "m"}
+    assert out.via[2] == {"identifier": "phone", "through": "y", "joined": "x"}

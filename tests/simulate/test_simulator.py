@@ -183,7 +183,12 @@ def test_identity_noise_is_present(sim: Path) -> None:
     handles = social["From Handle"].str.lstrip("@")
     assert handles.str.contains(r"^[A-Z][a-z]+[A-Z][a-z]{2}\d{2}$").any()  # BettyBoo52 style
     assert (~handles.str.contains(r"\d")).any()
+    # a network gives each handle to one account; the register notes a verified handle with its network
+    accounts = social.drop_duplicates(["Network", "From Handle", "From Name"])
+    assert not accounts.duplicated(["Network", "From Handle"]).any()
     reg = pd.read_csv(sim / "register" / "citizens.csv", dtype=str, keep_default_na=False)
+    known = reg.loc[reg["known_handles"] != "", "known_handles"]
+    assert len(known) and known.str.match(r"^(x|facebook):").all()
     mail = _read_native(sim, "email")
     # some people write from an address the register does not hold (changed email, visitors)
     assert (~mail["from_address"].str.lower().isin(set(reg["email"]))).mean() > 0.05
