@@ -166,6 +166,18 @@ def _handle(rng: random.Random, p_nameless: float, nick: str, family: str, dob: 
     return handle[:15], True  # X truncates handles to 15 characters
 
 
+def _unused_email(address: str, used: set[str]) -> str:
+    """An address is one mailbox: the one a register still holds for someone was never someone else's
+    ('jane.smith@x' taken -> 'jane.smith2@x'). Deterministic, like _unused_handle."""
+    local, _, domain = address.partition("@")
+    candidate, n = address, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{local}{n}@{domain}"
+    used.add(candidate)
+    return candidate
+
+
 def _unused_handle(handle: str, platform: str, used: set[tuple[str, str]]) -> str:
     """A network gives a handle to one account: a taken one gets the number the network suggests
     ('jsmith' -> 'jsmith2'). Deterministic, so the rest of the simulation draws the same numbers."""
@@ -275,7 +287,8 @@ def build_population(settings: Settings, citizens: int, seed: int) -> list[Perso
             mobile = _mobile(rng, used_phones) if not landline or rng.random() < 0.85 else ""
             reg_email = email
             if rng.random() < settings.share_changed_email:
-                reg_email = f"{_email_local(rng, given, nick, family, dob)}@{rng.choices(domains, cum_weights=domain_cw)[0]}"
+                old = f"{_email_local(rng, given, nick, family, dob)}@{rng.choices(domains, cum_weights=domain_cw)[0]}"
+                reg_email = _unused_email(old, used_emails)
             reg_phone = landline if landline and (not mobile or rng.random() < 0.5) else mobile
             uses_social = rng.random() < settings.share_social_users * (1.4 if age < 50 else 0.6)
             platform = ""

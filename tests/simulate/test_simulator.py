@@ -207,3 +207,16 @@ def test_cli_simulate_prints_a_summary(tmp_path: Path) -> None:
     assert summary["contacts"] == sum(summary["contacts_by_channel"].values()) > 0
     bad = runner.invoke(app, ["simulate", "--start", "2025-13-01", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+
+def test_an_address_or_a_handle_belongs_to_one_person_or_household() -> None:
+    """A register may hold an old e-mail for someone, but an address is one mailbox: it is never another
+    household's current one (namesakes used to get each other's), and a handle is one account per network."""
+    from joinedup.simulate.population import build_population
+
+    people = build_population(SETTINGS, citizens=20_000, seed=11)
+    writes_from = {p.email: p.household for p in people}
+    held = [(p.reg_email, p.household) for p in people if p.reg_email]
+    assert not [e for e, h in held if e in writes_from and writes_from[e] != h]
+    accounts = [(p.platform, p.handle.lower()) for p in people if p.handle]
+    assert len(accounts) == len(set(accounts))
