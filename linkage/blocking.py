@@ -249,15 +249,15 @@ def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame
 
 def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Contacts whose handle is a citizen's verified handle (the same account: linkage.handles.same_account)."""
-    from linkage.handles import same_account
+    from linkage.handles import same_account, split_network
 
     kh = reg["known_handles"].dropna()
     if kh.empty or con["handle"].isna().all():
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ex = kh.str.split("|").explode()
-    right = pd.DataFrame({"bare": ex.str.split(":").str[-1].to_numpy(), "r": ex.index.to_numpy()})
+    right = pd.DataFrame({"bare": ex.map(lambda h: split_network(h)[1]).to_numpy(), "r": ex.index.to_numpy()})
     ch = con["handle"].dropna()
-    left = pd.DataFrame({"bare": ch.str.split(":").str[-1].to_numpy(), "c": ch.index.to_numpy()})
+    left = pd.DataFrame({"bare": ch.map(lambda h: split_network(h)[1]).to_numpy(), "c": ch.index.to_numpy()})
     m = left.merge(right, on="bare")
     if len(m):
         h, k = con["handle"].to_numpy(), reg["known_handles"].to_numpy()

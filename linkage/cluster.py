@@ -335,7 +335,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
         if r not in root_person:
             root_person[r] = pseudonym(cid)
     person = np.array([root_citizen[i] or root_person[roots[i]] for i in range(n)], dtype=object)
-    via_edge = np.array([(root_citizen[i] is not None) and citizens[i] is None for i in range(n)])
+    via_edge = np.array([v is not None for v in via], dtype=bool)  # exactly the contacts whose citizen came by an edge
     return ClusterResult(person, root_citizen, via_edge, via,
                          pd.DataFrame(aliases, columns=["old_person_id", "person_id"]),
                          pd.DataFrame(rejected, columns=REJECTED_COLUMNS))

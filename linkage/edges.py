@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.compare import NAMES
-from linkage.handles import account_key
+from linkage.handles import account_key, split_network
 
 IDENTIFIER_COMPARISONS = {"email": 1, "phone": 2, "reference": 2, "known_handle": 1}  # phone 2: mobiles only
 IDENTIFIER_COLUMNS = {"email": "email", "phone": "phone", "reference": "ref"}
@@ -81,8 +81,7 @@ def is_distinctive_handle(handle: str) -> bool:
     is not known may be someone else's on another network ('jbrown' on X and on Facebook): short
     all-letter ones are too common to be an identifier on their own; they still count as
     evidence in the score."""
-    network, _, bare = handle.partition(":")
-    if bare and network:
+    if split_network(handle)[0]:
         return True
     digits = sum(ch.isdigit() for ch in handle)
     return len(handle) >= 12 or (len(handle) >= 6 and digits >= 2)

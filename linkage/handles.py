@@ -63,7 +63,8 @@ def qualified_handle(handle: str, network: str | None = None) -> str | None:
     return f"{network}:{bare}" if network else bare
 
 
-def _split(h: str) -> tuple[str | None, str]:
+def split_network(h: str) -> tuple[str | None, str]:
+    """'x:jbrown' -> ('x', 'jbrown'); 'jbrown' -> (None, 'jbrown')."""
     net, _, rest = h.partition(":")
     return (net, rest) if rest else (None, h)
 
@@ -72,7 +73,7 @@ def account_key(handle: str, known: str) -> str:
     """The handle as a verified-handle edge proves it: qualified when both sides name the same
     network (one account), bare when either side does not say (the handle may be someone else's
     on another network)."""
-    return handle if handle in known.split("|") and _split(handle)[0] else _split(handle)[1]
+    return handle if handle in known.split("|") and split_network(handle)[0] else split_network(handle)[1]
 
 
 def same_account(handle: str, known: str) -> bool:
@@ -80,9 +81,9 @@ def same_account(handle: str, known: str) -> bool:
 
     The handles must agree and so must their networks, unless one side does not say its network.
     """
-    net, bare = _split(handle)
+    net, bare = split_network(handle)
     for k in known.split("|"):
-        k_net, k_bare = _split(k)
+        k_net, k_bare = split_network(k)
         if k_bare == bare and (net is None or k_net is None or net == k_net):
             return True
     return False

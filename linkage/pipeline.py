@@ -134,7 +134,7 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         # (or remembered person) on the citizen's side; then the contact's own scores
         out.loc[propagated, "decision"] = "matched"
         out.loc[propagated, "explanation"] = [
-            json.dumps({"via": "cluster:shared_identifier", **(cl.via[i] or {}), "own": json.loads(e)},
+            json.dumps({"via": "cluster:shared_identifier", **cl.via[i], "own": json.loads(e)},
                        separators=(",", ":"))
             for i, e in zip(np.flatnonzero(propagated), out.loc[propagated, "explanation"])
         ]
