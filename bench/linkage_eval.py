@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linkage.evaluate import run_all
+from linkage.eval.evaluate import run_all
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     uv run python bench/linkage_scale.py                 # 1,000,000 contacts x 500,000 citizens
     uv run python bench/linkage_scale.py --contacts 100000 --citizens 50000
 
-Data is synthetic (linkage.synthetic, seconds to generate) and written to Parquet first, so
+Data is synthetic (linkage.eval.synthetic, seconds to generate) and written to Parquet first, so
 the timed part is exactly `joinedup link`'s work: read, standardise, train, block, compare,
 score, cluster, write. Prints wall time, pairs compared, peak RSS (this process and children),
 and precision/recall against the generator's truth.
@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import TreeMemory
-from linkage.evaluate import score_links
+from linkage.eval.evaluate import score_links
+from linkage.eval.synthetic import make_contacts, make_register
 from linkage.io import read_table, write_table
 from linkage.pipeline import LinkStats, link
-from linkage.synthetic import make_contacts, make_register
 
 
 def main() -> None:

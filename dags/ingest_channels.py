@@ -1,9 +1,9 @@
-"""Airflow DAGs: one daily ingest DAG per channel in joinedup/ingest/channels.yml.
+"""Airflow DAGs: one daily ingest DAG per channel in joinedup/channels.yml.
 
-Thin on purpose: the DAGs are built by joinedup.ingest.airflow_dags and every task calls
+Thin on purpose: the DAGs are built by joinedup.orchestration.ingest_dags and every task calls
 joinedup.ingest.pipeline. Adding a channel means adding config, not editing this file.
 """
 
-from joinedup.ingest.airflow_dags import build_ingest_dags
+from joinedup.orchestration.ingest_dags import build_ingest_dags
 
 globals().update(build_ingest_dags())

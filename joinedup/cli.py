@@ -26,7 +26,7 @@ from joinedup.ingest.cli import register as _register_ingest  # noqa: E402
 
 _register_ingest(app)
 
-from joinedup.link_cli import register as _register_link  # noqa: E402
+from joinedup.identity.cli import register as _register_link  # noqa: E402
 
 _register_link(app)
 

@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from joinedup.journeys.pseudonym import KEY_ENV, KEY_FILE_ENV
-from joinedup.journeys.summary import PipelineSummary
+from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
+from joinedup.report.summary import PipelineSummary
 
 
 def ensure_demo_key(out: Path) -> None:
@@ -112,7 +112,7 @@ def demo_command(
     for t in run.timings:
         progress.print(f"[green]✓[/] {t.stage}: {t.seconds:.1f} s")
 
-    from joinedup.journeys.summary import summarise
+    from joinedup.report.summary import summarise
 
     for table in summary_tables(summarise(paths.analytics)):
         console.print(table)

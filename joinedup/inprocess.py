@@ -3,6 +3,10 @@
 DAGs under the scheduler (docker-compose.yml).
 
 Airflow reads its configuration when first imported, so `prepare_airflow` must run before anything imports it.
+
+Running dbt in this process needs one workaround, kept here and nowhere else: dbt-duckdb keeps its read-write
+handle on the warehouse open after a build, and DuckDB then refuses the gate's and publish's read-only one.
+Importing this module registers `release_dbt_connection` with joinedup.publish.warehouse.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from joinedup.ingest.config import load_channels
-from joinedup.journeys import config
+from joinedup import paths
+from joinedup.channels import load_channels
+from joinedup.publish import warehouse
 
 QUIET_ENV = {
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -29,6 +34,21 @@ QUIET_ENV = {
     "SCARF_ANALYTICS": "false",
     "DO_NOT_TRACK": "1",
 }
+
+
+def release_dbt_connection() -> None:
+    """Close the warehouse handle dbt-duckdb keeps in this process after an in-process build (no-op otherwise)."""
+    mod = sys.modules.get("dbt.adapters.duckdb.connections")
+    if mod is None:
+        return
+    manager = mod.DuckDBConnectionManager
+    with manager._LOCK:  # dbt-duckdb has no public hook for this; close_all_connections() only drops the ref
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
+warehouse.on_open(release_dbt_connection)
 
 
 class PipelineFailed(RuntimeError):
@@ -82,7 +102,7 @@ def prepare_airflow(home: Path) -> None:
         return  # already configured by whoever imported it first (e.g. the test suite's conftest)
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("AIRFLOW_HOME", str(home.resolve()))
-    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(config.PROJECT_ROOT / "dags"))
+    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(paths.PROJECT_ROOT / "dags"))
     for k, v in QUIET_ENV.items():
         os.environ.setdefault(k, v)
 
@@ -149,7 +169,7 @@ def init_airflow_db() -> None:
 
 def run_ingest_dags(first: date, last: date, channels: list[str] | None = None) -> dict[str, str]:
     """One manual run per channel covering [first, last] (params day/through), as an operator catching up would."""
-    from joinedup.ingest.airflow_dags import build_dag
+    from joinedup.orchestration.ingest_dags import build_dag
 
     states = {}
     for name, ch in load_channels().items():
@@ -166,7 +186,7 @@ def ensure_dbt_manifest() -> Path:
     """`dbt parse`, so cosmos renders the DAG from the manifest instead of running `dbt ls` at every parse."""
     from dbt.cli.main import dbtRunner
 
-    project = config.dbt_project_dir().resolve()
+    project = paths.dbt_project_dir().resolve()
     res = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)])
     if not res.success:
         raise PipelineFailed(f"dbt parse failed: {res.exception}")
@@ -174,7 +194,7 @@ def ensure_dbt_manifest() -> Path:
 
 
 def run_journeys_dag() -> str:
-    from joinedup.journeys.airflow_dag import build_journeys_dag
+    from joinedup.orchestration.journeys_dag import build_journeys_dag
 
     dag = _no_retries(build_journeys_dag())
     dr = dag.test()

@@ -164,7 +164,7 @@ def _can_fork() -> bool:
     """Fork only when no other Python thread is alive. A thread of the host (an Airflow task's, a sampler's)
     can hold a lock at the moment of the fork, and the worker that inherits it hangs forever, as a council-year
     run did here. Then batches run in this process instead: slower, never stuck. (The pipeline links in a fresh
-    interpreter, joinedup.journeys.link_worker, so it keeps its workers.)"""
+    interpreter, joinedup.identity.worker, so it keeps its workers.)"""
     return threading.active_count() == 1
 
 

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from joinedup.ingest.config import Channel, exports_root, lake_root, load_channels
+from joinedup.channels import Channel, load_channels
+from joinedup.paths import exports_root, lake_root
 
 
 def parse_days(spec: str) -> list[date]:

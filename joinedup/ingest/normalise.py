@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from joinedup.ingest.config import Channel
+from joinedup.channels import Channel
 from joinedup.ingest.fields import Compiled, FieldError, RowContext, compile_field, compile_key
 from joinedup.ingest.localtime import LocalClock
 from joinedup.ingest.readers import RawRow, read_file

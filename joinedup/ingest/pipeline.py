@@ -21,12 +21,13 @@ import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from joinedup.channels import BUSINESS_TZ, Channel, load_channels
 from joinedup.ingest import audit
 from joinedup.ingest import lake as lk
-from joinedup.ingest.config import BUSINESS_TZ, Channel, exports_root, lake_root, load_channels
 from joinedup.ingest.localtime import local_midnight_utc
 from joinedup.ingest.normalise import DayNormaliser
 from joinedup.ingest.schema import CONTACT_COLUMNS, QUARANTINE_SCHEMA
+from joinedup.paths import exports_root, lake_root
 
 STAGED = "staged.arrow"
 STAGED_QUARANTINE = "quarantine.arrow"

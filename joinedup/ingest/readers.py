@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from joinedup.ingest.config import Channel
+from joinedup.channels import Channel
 
 csv.field_size_limit(256 * 1024 * 1024)  # very long free text is data, not an error
 

@@ -1,6 +1,6 @@
-"""great-expectations validation of staged contacts, with suites kept as JSON in expectations/.
+"""great-expectations validation of staged contacts (the suites and GX context: joinedup.quality.suites).
 
-GX runs on pandas DataFrames (GX 1.24's SQL datasource is broken on DuckDB). Strict row expectations are a
+Strict row expectations are a
 gate: the rows they flag are quarantined, named by the expectation. Expectations with `mostly` < 1 are
 monitoring: when the share of misses crosses the threshold, a warning is recorded and the rows are kept.
 Several days of a channel can be validated in one batch, because each GX run has a fixed cost.
@@ -8,72 +8,19 @@ Several days of a channel can be validated in one batch, because each GX run has
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from joinedup.quality.suites import expectation_suite, gx_context, suite_columns, suite_doc
+
+__all__ = ["CANONICAL_SUITE", "Rejection", "expectation_suite", "frame_for", "gx_context", "suite_columns",
+           "suite_doc", "validate_frame"]
+
 CANONICAL_SUITE = "contact"
 DERIVED = "_occurred_day_lag"  # days between the contact's local date and its delivery day
-
-
-def suites_dir() -> Path:
-    env = os.environ.get("JOINEDUP_EXPECTATIONS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "expectations"
-
-
-def suite_doc(name: str) -> dict[str, Any]:
-    return _suite_doc(str(suites_dir()), name)
-
-
-@cache
-def _suite_doc(folder: str, name: str) -> dict[str, Any]:
-    with open(Path(folder) / f"{name}.json", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def suite_columns(names: list[str]) -> list[str]:
-    cols: list[str] = []
-    for n in names:
-        for e in suite_doc(n)["expectations"]:
-            for c in [e["kwargs"].get("column"), *e["kwargs"].get("column_list", [])]:
-                if c and c not in cols:
-                    cols.append(c)
-    return cols
-
-
-@cache
-def gx_context() -> tuple[Any, Any]:
-    """The ephemeral GX context and its one pandas DataFrame batch definition (GX runs on DataFrames here)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
-    batch_def = ctx.data_sources.add_pandas("staged").add_dataframe_asset("contacts") \
-        .add_batch_definition_whole_dataframe("frame")
-    return ctx, batch_def
-
-
-def expectation_suite(name: str) -> Any:
-    """The suite expectations/<name>.json (from JOINEDUP_EXPECTATIONS when set), loaded once per folder."""
-    return _suite_at(str(suites_dir()), name)
-
-
-@cache
-def _suite_at(folder: str, name: str) -> Any:
-    import great_expectations as gx
-
-    ctx, _ = gx_context()
-    doc = _suite_doc(folder, name)
-    return ctx.suites.add_or_update(gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"]))
 
 
 @dataclass

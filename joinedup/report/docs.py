@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from joinedup.journeys.warehouse import release_dbt_connection
+from joinedup.publish.warehouse import before_open
 
 
 def generate_dbt_docs(project_dir: Path, target_dir: Path) -> Path:
     """Write target_dir/static_index.html and return target_dir."""
     from dbt.cli.main import dbtRunner
 
-    release_dbt_connection()
+    before_open()
     res = dbtRunner().invoke(["docs", "generate", "--static", "--quiet", "--project-dir", str(project_dir),
                               "--profiles-dir", str(project_dir), "--target-path", str(target_dir)])
-    release_dbt_connection()  # the docs run opened the warehouse in this process
+    before_open()  # the docs run opened the warehouse in this process
     if not res.success or not (target_dir / "static_index.html").exists():
         raise RuntimeError(f"dbt docs generate failed: {res.exception}")
     return target_dir

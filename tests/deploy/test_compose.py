@@ -80,9 +80,9 @@ def test_no_real_secret_in_the_repository() -> None:
 
 def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env, dockerfile: Dockerfile,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from joinedup.ingest import config as ingest_config
-    from joinedup.journeys import config
-    from joinedup.journeys.airflow_dag import docs_target
+    from joinedup import channels as channel_config
+    from joinedup import paths
+    from joinedup.orchestration.journeys_dag import docs_target
 
     services = compose["services"]
     report_root = mounts(services["report"])
@@ -95,17 +95,17 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
                 if k in env:
                     monkeypatch.setenv(k, env[k])
         # channels.yml is read by the DAG files themselves: in the image, or on a mount
-        channels = PurePosixPath(str(ingest_config.config_path()))
+        channels = PurePosixPath(str(channel_config.config_path()))
         in_image = dockerfile.image_to_repo(channels)
         assert in_image is not None or mount_of(svc, channels), f"{name}: {channels} is neither in the image nor mounted"
         if in_image is not None:
             assert in_image.is_file(), f"{name}: the image has no {channels}"
             monkeypatch.setenv("JOINEDUP_CHANNELS", str(in_image))  # read the same file from the repo
 
-        written = [config.lake_root(), config.identity_root(), config.warehouse_path().parent,
-                   config.analytics_path().parent, config.reports_root(), docs_target()]
-        read = [ingest_config.exports_root(), config.register_path(), config.lake_root(), config.identity_root()]
-        read += [ch.day_url(date(2025, 1, 1)) for ch in ingest_config.load_channels().values()]
+        written = [paths.lake_root(), paths.identity_root(), paths.warehouse_path().parent,
+                   paths.analytics_path().parent, paths.reports_root(), docs_target()]
+        read = [paths.exports_root(), paths.register_path(), paths.lake_root(), paths.identity_root()]
+        read += [ch.day_url(date(2025, 1, 1)) for ch in channel_config.load_channels().values()]
         for p in written:
             m = mount_of(svc, p)
             assert m and not m.read_only, f"{name}: {p} is written but not on a writable volume"
@@ -115,20 +115,20 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
             assert mount_of(svc, p), f"{name}: {p} is read but not mounted"
 
         # what the DAGs read from the image: the dbt project (and the manifest built into it), the suites
-        project = config.dbt_project_dir()
+        project = paths.dbt_project_dir()
         assert dockerfile.image_to_repo(project) == REPO / "dbt_project", f"{name}: {project} is not in the image"
         assert mount_of(svc, project) is None, f"{name}: a volume would hide the image's dbt project and manifest"
         assert (REPO / "dbt_project" / "profiles.yml").is_file()
         # joinedup.ingest.validate reads its suites from PROJECT_ROOT/expectations (not imported here: it pulls
         # in pandas, +1.3 s); the editable install makes PROJECT_ROOT the image's WORKDIR
-        assert dockerfile.image_to_repo(dockerfile.workdir / "joinedup") == config.PROJECT_ROOT / "joinedup"
-        assert dockerfile.image_to_repo(dockerfile.workdir / "expectations") == config.PROJECT_ROOT / "expectations"
+        assert dockerfile.image_to_repo(dockerfile.workdir / "joinedup") == paths.PROJECT_ROOT / "joinedup"
+        assert dockerfile.image_to_repo(dockerfile.workdir / "expectations") == paths.PROJECT_ROOT / "expectations"
 
         # the report service serves the folder the journeys DAG writes the report into
         if name == "airflow-scheduler":
             served = next(m for m in report_root if m.target == PurePosixPath("/usr/share/nginx/html"))
-            reports = mount_of(svc, config.reports_root())
-            assert reports.target == PurePosixPath(str(config.reports_root()))  # the folder itself, not a parent
+            reports = mount_of(svc, paths.reports_root())
+            assert reports.target == PurePosixPath(str(paths.reports_root()))  # the folder itself, not a parent
             assert served.read_only and served.source == reports.source
 
 
@@ -140,7 +140,7 @@ def test_every_airflow_service_mounts_the_same_host_folder_at_each_path(compose)
 
 
 def test_airflow_settings_match_what_the_dags_need(compose, container_env, dockerfile: Dockerfile) -> None:
-    from joinedup.journeys.airflow_dag import DUCKDB_POOL
+    from joinedup.orchestration.journeys_dag import DUCKDB_POOL
 
     services = compose["services"]
     envs = {n: container_env(n) for n in AIRFLOW_SERVICES}
@@ -204,7 +204,7 @@ def test_compose_refuses_to_start_without_each_secret(compose_text, env_example)
 
 
 def _dag_code() -> list[Path]:
-    return [*REPO.glob("dags/*.py"), *REPO.glob("joinedup/**/airflow_*.py")]
+    return [*REPO.glob("dags/*.py"), *REPO.glob("joinedup/orchestration/*.py")]
 
 
 def _pools_in_dag_code() -> set[str]:

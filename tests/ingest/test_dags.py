@@ -11,8 +11,8 @@ import pendulum
 import pyarrow.parquet as pq
 import pytest
 
+from joinedup.channels import load_channels
 from joinedup.ingest import audit
-from joinedup.ingest.config import load_channels
 from tests.conftest import REPO
 
 
@@ -39,7 +39,7 @@ def test_every_dag_imports_and_is_built_from_config(dagbag) -> None:
 
 
 def _run(dag_id: str, day: date, exports: Path, lake: Path, monkeypatch: pytest.MonkeyPatch):
-    from joinedup.ingest.airflow_dags import build_dag
+    from joinedup.orchestration.ingest_dags import build_dag
 
     monkeypatch.setenv("JOINEDUP_EXPORTS", str(exports))
     monkeypatch.setenv("JOINEDUP_LAKE", str(lake))
@@ -88,8 +88,8 @@ def test_dag_on_bad_input(airflow_db: str, bad_exports: Path, tmp_path: Path,
 
 def test_missing_delivery_check(bad_exports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the sensor pokes, and what its failure callback records when it gives up."""
-    from joinedup.ingest.airflow_dags import _record_missing, build_dag
     from joinedup.ingest.pipeline import delivery_status
+    from joinedup.orchestration.ingest_dags import _record_missing, build_dag
 
     monkeypatch.setenv("JOINEDUP_EXPORTS", str(bad_exports))
     monkeypatch.setenv("JOINEDUP_LAKE", str(tmp_path))

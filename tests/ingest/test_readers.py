@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from joinedup.ingest.config import load_channels
+from joinedup.channels import load_channels
 from joinedup.ingest.fields import split_name
 from joinedup.ingest.readers import read_file
 

@@ -130,7 +130,7 @@ def test_parallel_workers_write_the_same_bytes(landed: dict, tmp_path: Path) -> 
 
 def test_a_config_change_reloads_unchanged_files(landed: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same bytes but a new mapping must not be skipped as 'unchanged'."""
-    from joinedup.ingest.config import DEFAULT_CONFIG
+    from joinedup.channels import DEFAULT_CONFIG
 
     lake, exports, day = landed["lake"], str(landed["exports"]), DAYS[3]
     (first,) = ingest(["sms"], [day], exports, lake)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from joinedup.ingest.config import load_channels
+from joinedup.channels import load_channels
 from joinedup.ingest.fields import compile_field
 
 

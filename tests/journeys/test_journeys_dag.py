@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from joinedup.ingest.config import load_channels
-from joinedup.journeys.airflow_dag import ANALYTICS_ASSET_URI, DUCKDB_POOL
+from joinedup.channels import load_channels
+from joinedup.orchestration.journeys_dag import ANALYTICS_ASSET_URI, DUCKDB_POOL
 from tests.conftest import REPO
 
 

@@ -17,9 +17,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from joinedup.inprocess import PipelineFailed, pipeline_env, run_journeys_dag
-from joinedup.journeys.truth import score_journeys
-from joinedup.journeys.warehouse import release_dbt_connection
+from joinedup.inprocess import PipelineFailed, pipeline_env, release_dbt_connection, run_journeys_dag
+from joinedup.simulate.truth import score_journeys
 from tests.conftest import PIPELINE_KEY as KEY
 
 pytestmark = pytest.mark.slow
@@ -208,7 +207,7 @@ def test_dbt_unit_tests_pass(pipeline) -> None:
 
 def test_gate_reports_each_broken_expectation(pipeline, tmp_path: Path) -> None:
     """Bad values in a mart are caught (strings travel to GX as categoricals: the check must still see them)."""
-    from joinedup.journeys.gate import GateFailed, gate_marts
+    from joinedup.quality.gate import GateFailed, gate_marts
 
     paths, _, _ = pipeline
     broken = tmp_path / "warehouse.duckdb"

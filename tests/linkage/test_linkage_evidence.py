@@ -7,7 +7,7 @@ import pandas as pd
 
 from linkage.blocking import candidate_pairs, forename_variants, register_keys, register_multi_keys
 from linkage.compare import NAMES, prepare_contacts
-from linkage.evaluate import error_breakdown, evidence_subsets
+from linkage.eval.evaluate import error_breakdown, evidence_subsets
 from linkage.match import _estimate_p_in, prepare_register
 from linkage.standardise import standardise
 from tests.linkage.conftest import common_and_rare_agreement

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from linkage.evaluate import febrl4, score_links
+from linkage.eval.evaluate import febrl4, score_links
 from linkage.model import Model
 from linkage.pipeline import OUTPUT_COLUMNS, link
 from linkage.review import import_decisions, review_queue

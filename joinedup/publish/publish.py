@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup.journeys.warehouse import release_dbt_connection
+from joinedup.publish.warehouse import before_open
 
 PUBLISHED_SCHEMA = "marts"
 # The grain key of each row-level mart (dbt tests it unique and not null): sorting by it alone orders the rows
@@ -38,7 +38,7 @@ def publish_analytics(warehouse: Path, analytics: Path) -> PublishResult:
     tmp = analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
-    release_dbt_connection()
+    before_open()
     with duckdb.connect(str(tmp)) as con:
         con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
         names = [r[0] for r in con.execute(

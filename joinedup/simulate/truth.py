@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from joinedup.journeys.pseudonym import keyed_hashes
+from joinedup.identity.pseudonym import keyed_hashes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""The channel config (channels.yml) and where exports and the lake live.
+"""The channel list: channels.yml, the one place a channel is defined.
 
-Paths come from the environment so tests and the docker stack can point them elsewhere:
-JOINEDUP_EXPORTS (any fsspec URL or local path), JOINEDUP_LAKE (local path), JOINEDUP_CHANNELS (config file).
+Ingest reads each channel's delivery and field specs from it; dbt, the quality suites, the seeds check and the
+report read the list and its order from here too (`channel_names`, `dbt_vars`), so adding a channel is adding
+config. Another file can be named with JOINEDUP_CHANNELS.
 """
 
 from __future__ import annotations
@@ -17,14 +18,6 @@ import yaml
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.yml")
 BUSINESS_TZ = "Europe/London"  # export folders are named by the local business day (data contract)
-
-
-def exports_root() -> str:
-    return os.environ.get("JOINEDUP_EXPORTS", "data/exports")
-
-
-def lake_root() -> Path:
-    return Path(os.environ.get("JOINEDUP_LAKE", "data/lake"))
 
 
 def config_path() -> Path:
@@ -56,6 +49,8 @@ class Channel:
 
     def day_url(self, day: date, exports: str | None = None) -> str:
         """URL of the folder holding `day`'s files (no trailing slash)."""
+        from joinedup.paths import exports_root
+
         root = (exports if exports is not None else exports_root()).rstrip("/")
         base = self.location.format(exports=root).rstrip("/")
         return f"{base}/{self.day_folder.format(day=day)}"

@@ -20,9 +20,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Asset, dag, task
 
-from joinedup.ingest.assets import channel_asset
-from joinedup.ingest.config import load_channels
-from joinedup.journeys import config
+from joinedup import paths
+from joinedup.channels import load_channels
+from joinedup.orchestration.assets import channel_asset
 
 DUCKDB_POOL = "duckdb"
 ANALYTICS_ASSET_URI = "joinedup://published/analytics"
@@ -35,8 +35,8 @@ def analytics_asset() -> Asset:
 def dbt_env() -> dict[str, str]:
     """Absolute paths: cosmos runs dbt from a temporary copy of the project."""
     return {
-        "JOINEDUP_LAKE": str(config.lake_root().resolve()),
-        "JOINEDUP_WAREHOUSE": str(config.warehouse_path().resolve()),
+        "JOINEDUP_LAKE": str(paths.lake_root().resolve()),
+        "JOINEDUP_WAREHOUSE": str(paths.warehouse_path().resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
@@ -45,9 +45,9 @@ def _dbt_task_group() -> Any:
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    project = config.dbt_project_dir().resolve()
+    project = paths.dbt_project_dir().resolve()
     manifest = project / "target" / "manifest.json"
-    watcher = config.dbt_execution_mode() == "watcher"
+    watcher = paths.dbt_execution_mode() == "watcher"
     group = DbtTaskGroup(
         group_id="dbt_build",
         project_config=ProjectConfig(
@@ -103,7 +103,7 @@ def _sense_after_producer(group: Any) -> None:
 
 def docs_target() -> Path:
     """dbt's docs target, beside the warehouse (restricted), from which the report copies the static page."""
-    return config.warehouse_path().parent / "dbt-docs"
+    return paths.warehouse_path().parent / "dbt-docs"
 
 
 def build_journeys_dag() -> DAG:
@@ -128,26 +128,26 @@ def build_journeys_dag() -> DAG:
             """Incremental identity resolution; PII stays in the identity store."""
             from dataclasses import asdict
 
-            from joinedup.journeys.identity import run_link_step
-            from joinedup.journeys.pseudonym import load_key
+            from joinedup.identity.link_step import run_link_step
+            from joinedup.identity.pseudonym import load_key
 
-            config.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-            return asdict(run_link_step(config.lake_root(), config.identity_root(), config.register_path(),
+            paths.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+            return asdict(run_link_step(paths.lake_root(), paths.identity_root(), paths.register_path(),
                                         load_key()))
 
         @task(pool=DUCKDB_POOL)
         def quality_gate() -> dict[str, int]:
             """great-expectations on every mart; a failure stops the run before publish."""
-            from joinedup.journeys.gate import gate_marts
+            from joinedup.quality.gate import gate_marts
 
-            return gate_marts(config.warehouse_path()).tables
+            return gate_marts(paths.warehouse_path()).tables
 
         @task(pool=DUCKDB_POOL, outlets=[analytics_asset()])
         def publish() -> dict[str, Any]:
             """Atomic swap of the analytics file, only after the gate passed."""
-            from joinedup.journeys.publish import publish_analytics
+            from joinedup.publish.publish import publish_analytics
 
-            result = publish_analytics(config.warehouse_path(), config.analytics_path())
+            result = publish_analytics(paths.warehouse_path(), paths.analytics_path())
             return {"path": str(result.path), "tables": result.tables}
 
         @task(pool=DUCKDB_POOL)
@@ -155,14 +155,14 @@ def build_journeys_dag() -> DAG:
             """The data dictionary (dbt docs, static) for the report folder; reads the warehouse catalog."""
             from joinedup.report.docs import generate_dbt_docs
 
-            return str(generate_dbt_docs(config.dbt_project_dir().resolve(), docs_target()))
+            return str(generate_dbt_docs(paths.dbt_project_dir().resolve(), docs_target()))
 
         @task
         def report(published: dict[str, Any], docs: str) -> str:
             """The service designers' report, from the file just published (never from the warehouse)."""
             from joinedup.report.build import build_report
 
-            return str(build_report(Path(published["path"]), config.reports_root(), Path(docs)))
+            return str(build_report(Path(published["path"]), paths.reports_root(), Path(docs)))
 
         linked = link_contacts()
         built = _dbt_task_group()

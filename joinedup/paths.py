@@ -1,4 +1,4 @@
-"""Where the journeys pipeline reads and writes. Every location comes from the environment, with local defaults.
+"""Where the pipeline reads and writes. Every location comes from the environment, with local defaults.
 
 The identity store and the warehouse are restricted (they hold or can reach PII); the analytics file is what BI
 users open, published only after the gate passes.
@@ -9,18 +9,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from joinedup.ingest.config import lake_root
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = [
-    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "identity_root", "lake_root", "register_path",
-    "reports_root", "warehouse_path",
+    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "exports_root", "identity_root", "lake_root",
+    "register_path", "reports_root", "warehouse_path",
 ]
 
 
 def _path(var: str, default: str) -> Path:
     return Path(os.environ.get(var, default))
+
+
+def exports_root() -> str:
+    """The landing zone of the channels' exports: any fsspec URL or a local path (restricted: raw PII)."""
+    return os.environ.get("JOINEDUP_EXPORTS", "data/exports")
+
+
+def lake_root() -> Path:
+    """The lake: landed contacts (raw, restricted), quarantine, audit and the link step's pseudonymous outputs."""
+    return _path("JOINEDUP_LAKE", "data/lake")
 
 
 def identity_root() -> Path:

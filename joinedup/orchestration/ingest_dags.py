@@ -18,9 +18,9 @@ import pendulum
 from airflow.sdk import DAG, Param, PokeReturnValue, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from joinedup.ingest.assets import channel_asset
-from joinedup.ingest.config import BUSINESS_TZ as LOCAL_TZ
-from joinedup.ingest.config import Channel, load_channels
+from joinedup.channels import BUSINESS_TZ as LOCAL_TZ
+from joinedup.channels import Channel, load_channels
+from joinedup.orchestration.assets import channel_asset
 
 
 def business_day(context: dict[str, Any]) -> date:

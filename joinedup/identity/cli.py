@@ -74,7 +74,7 @@ def link_eval_command(
     breakdown: bool = typer.Option(False, "--breakdown", help="Also break the errors down by channel, evidence and reason."),
 ) -> None:
     """Precision, recall and F1 of contact-to-citizen links, ours and Splink's, on FEBRL4 and simulated data."""
-    from linkage import evaluate
+    from linkage.eval import evaluate
 
     for line in evaluate.run_all(febrl=febrl, sim_dir=sim_dir, lake=lake, citizens=citizens, days=days,
                                  simulate=simulate, splink=splink, breakdown=breakdown):

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from joinedup.ingest.validate import expectation_suite, gx_context, suite_doc, suites_dir
-from joinedup.journeys.warehouse import connect_readonly
+from joinedup.publish.warehouse import connect_readonly
+from joinedup.quality.suites import expectation_suite, gx_context, suite_doc, suites_dir
 
 CHUNK_ROWS = 500_000
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from joinedup.journeys.identity import IDENTITY_DB, run_link_step
+from joinedup.identity.link_step import run_link_step
+from joinedup.identity.store import IDENTITY_DB
 from tests.conftest import PIPELINE_KEY
 
 pytestmark = pytest.mark.slow

@@ -381,7 +381,7 @@ def run_all(febrl: bool = True, sim_dir: Path | None = None, lake: Path | None =
             yield from error_breakdown(reg, con, truth, ours, sub)
         if splink:
             try:
-                from linkage.splink_runner import splink_link
+                from linkage.eval.splink_runner import splink_link
 
                 t0 = time.perf_counter()
                 sp = splink_link(reg, con)

@@ -1,0 +1,143 @@
+"""The link step: give every landed contact a person, keep PII in the identity store, publish only keyed hashes.
+
+Incremental: contacts already in the identity store keep their person; only new contact ids are linked, against
+the register and the persons remembered from earlier runs. The identity store gains the day's links and the
+renames the linker made (not a rewrite of the history); the pseudonymous lake outputs are derived whole from it,
+sorted, so re-running gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from joinedup.identity.attributes import person_attributes, register_view
+from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, known_keys
+from joinedup.identity.store import attach_stored_links, update_identity_db
+from joinedup.identity.worker import link_in_fresh_process
+from joinedup.ingest.lake import write_parquet_atomic
+
+# What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
+LINK_COLUMNS = (
+    "contact_id", "channel", "occurred_at", "given_name", "family_name", "full_name", "date_of_birth",
+    "postcode", "address_line", "email", "phone", "handle", "platform", "display_name", "location", "message_text",
+    "reference_id", "case_ref",
+)
+LINK_CHUNK = 1_000_000  # contacts per linkage call: 5.3 GB peak PSS (bench/linkage_scale.py), a year in 3 calls
+
+
+@dataclass(frozen=True)
+class LinkStepResult:
+    contacts: int
+    new_contacts: int
+    persons: int
+    registered_contacts: int
+    review_contacts: int
+    pairs: int
+
+
+def raw_glob(lake: Path) -> str:
+    return str(lake / "raw" / "*" / "*" / "*.parquet")
+
+
+def _select(columns: tuple[str, ...]) -> str:
+    return ", ".join(
+        "strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at" if c == "occurred_at"
+        else f"cast({c} as varchar) as {c}" for c in columns
+    )
+
+
+def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """`raw`: every landed contact, all channels and days (an empty table before the first landing)."""
+    if list((lake / "raw").glob("*/*/*.parquet")):
+        con.execute(f"create view raw as select * from read_parquet('{raw_glob(lake)}', union_by_name = true)")
+    else:
+        cols = ", ".join(f"{c} {'timestamp' if c == 'occurred_at' else 'varchar'}" for c in LINK_COLUMNS)
+        con.execute(f"create table raw ({cols})")
+
+
+def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
+                  chunk_size: int = LINK_CHUNK) -> LinkStepResult:
+    """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
+    outputs.
+
+    New contacts go to the linker in time order, `chunk_size` at a time, each chunk linked incrementally
+    against the register and the persons the store already holds: memory stays bounded by the chunk, not
+    the year (a council year at once needed 15 GB), and a first load behaves like a run of daily loads.
+    The outputs are derived in DuckDB; only new contacts and persons are hashed.
+    """
+    state_dir = identity / "linkage"
+    work = identity / "_work"  # inside the restricted store: these files hold PII
+    work.mkdir(parents=True, exist_ok=True)
+    (identity / "contact_links.parquet").unlink(missing_ok=True)  # an older layout's copy of contact_links
+    new_path, fresh_path = work / "new_contacts.parquet", work / "fresh_links.parquet"
+    with duckdb.connect() as con:
+        _raw_view(con, lake)
+        attach_stored_links(con, identity)
+        con.execute(f"""copy (select {_select(LINK_COLUMNS)} from raw
+                              where contact_id not in (select contact_id from stored_links)
+                              order by occurred_at, contact_id)
+                        to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
+    stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size)
+    try:
+        with duckdb.connect() as con:
+            _raw_view(con, lake)
+            attach_stored_links(con, identity)
+            persons_file = state_dir / "persons.parquet"
+            # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
+            con.execute(f"create view persons_now as select contact_id, person_id, citizen_id "
+                        f"from read_parquet('{persons_file}')" if persons_file.exists() else
+                        "create table persons_now (contact_id varchar, person_id varchar, citizen_id varchar)")
+            con.execute(f"""create table links as
+                with every_link as (
+                    select contact_id, decision, match_probability from stored_links
+                    union all by name
+                    select contact_id, decision, match_probability from read_parquet('{fresh_path}'))
+                select l.contact_id, s.person_id, s.citizen_id, l.decision, l.match_probability
+                from every_link l
+                left join persons_now s using (contact_id)
+                where l.contact_id in (select contact_id from raw)""")
+            con.execute("create table contacts as select cast(contact_id as varchar) as contact_id, "
+                        "cast(date_of_birth as varchar) as date_of_birth, cast(postcode as varchar) as postcode "
+                        "from raw")
+            latest = con.execute("select max(occurred_at) from raw").fetchone()[0]
+            register_view(con, register_path)
+            con.register("attrs_df", person_attributes(con, latest.date() if latest is not None
+                                                       else date(2000, 1, 1)))
+            known_keys(con, lake, identity, key)
+            add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key,
+                      "contact")
+            add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key,
+                      "person")
+            contact_persons = con.sql("""
+                select l.contact_id, c.contact_key, p.person_key, l.decision, l.match_probability
+                from links l join contact_keys c using (contact_id) join person_keys p using (person_id)
+                order by l.contact_id""").to_arrow_table()
+            person_table = con.sql("""
+                select p.person_key, a.is_registered, a.age_band, a.postcode_district
+                from attrs_df a join person_keys p using (person_id)
+                order by p.person_key""").to_arrow_table()
+            counts = con.execute("""select count(*), count(citizen_id), count(*) filter (where decision = 'review')
+                                    from links""").fetchone()
+            if contact_persons.num_rows != counts[0] or person_table.num_rows != \
+                    con.execute("select count(*) from attrs_df").fetchone()[0]:
+                raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
+            con.execute("detach database if exists old_store")
+            update_identity_db(con, identity, fresh_path)
+    finally:
+        for f in work.iterdir():
+            f.unlink()
+    write_parquet_atomic(contact_persons, lake / "linked" / "contact_persons.parquet")
+    write_parquet_atomic(person_table, lake / "linked" / "persons.parquet")
+    (identity / KEY_CHECK_FILE).write_text(key_check(key))
+    return LinkStepResult(
+        contacts=counts[0],
+        new_contacts=stats.contacts,
+        persons=person_table.num_rows,
+        registered_contacts=counts[1],
+        review_contacts=counts[2],
+        pairs=stats.pairs,
+    )

@@ -1,0 +1,98 @@
+"""The restricted identity store: one DuckDB file holding who each contact is.
+
+It is the only place a pseudonymous key can be turned back into a person, so it lives in the restricted zone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+LINKS_COLUMNS = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
+                 "explanation")
+LINKS_SCHEMA = pa.schema([("contact_id", pa.string()), ("person_id", pa.string()), ("citizen_id", pa.string()),
+                          ("match_probability", pa.float64()), ("match_weight", pa.float64()),
+                          ("decision", pa.string()), ("explanation", pa.string())])
+IDENTITY_DB = "identity.duckdb"
+# Tables of the identity store copied whole from the linkage state on every run (small; persons and
+# identifiers are not: contact_links already says which person each contact is, and identifiers are hashes
+# only the linker reads).
+STORE_STATE_TABLES = ("aliases", "decisions", "rejected_edges")
+
+
+def links_ddl(table: str) -> str:
+    cols = ", ".join(f"{f.name} {'double' if pa.types.is_floating(f.type) else 'varchar'}" for f in LINKS_SCHEMA)
+    return f"create table if not exists {table} ({cols})"
+
+
+def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_links: Path) -> Path:
+    """The restricted identity store, one DuckDB file, brought up to date on a copy that is then swapped in.
+
+    It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
+    their explanations (`contact_links`), the person_id <-> person_key map that turns a pseudonymous key in
+    the analytics file back into a person (`person_keys`), and the linkage state's aliases, review decisions
+    and rejected edges. The day's links are added and the persons the linker renamed are updated, in one
+    transaction on a copy of the file: the history is not rewritten, and a caseworker who has the store open
+    keeps reading the old file while the new one replaces it.
+
+    `con` must hold `raw` (every landed contact) and `person_keys`; the store is attached to it as `store`.
+    """
+    target = identity / IDENTITY_DB
+    tmp = target.with_name(f".{IDENTITY_DB}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    if target.exists():
+        shutil.copyfile(target, tmp)
+    state_dir = identity / "linkage"
+    persons_file = state_dir / "persons.parquet"
+    con.execute(f"attach '{tmp}' as store")
+    committed = done = False
+    try:
+        con.execute("begin transaction")
+        con.execute(links_ddl("store.contact_links"))
+        con.execute(f"""insert into store.contact_links by name select * from read_parquet('{fresh_links}')
+                        where contact_id not in (select contact_id from store.contact_links)""")
+        if persons_file.exists():  # a pseudonymous person who proved a citizen, or merged into another person
+            con.execute(f"""update store.contact_links l set person_id = s.person_id, citizen_id = s.citizen_id
+                            from read_parquet('{persons_file}') s
+                            where l.contact_id = s.contact_id and (l.person_id is distinct from s.person_id
+                                  or l.citizen_id is distinct from s.citizen_id)""")
+        con.execute("delete from store.contact_links where contact_id not in (select contact_id from raw)")
+        con.execute("create or replace table store.person_keys as select * from person_keys order by person_id")
+        for name in ("persons", "identifiers"):  # were copied here before; contact_links says the same
+            con.execute(f"drop table if exists store.linkage_{name}")
+        for name in STORE_STATE_TABLES:
+            part = state_dir / f"{name}.parquet"
+            if part.exists():
+                con.execute(f"create or replace table store.linkage_{name} as select * from read_parquet(?)",
+                            [str(part)])
+        con.execute("commit")
+        committed = True
+        con.execute("checkpoint store")
+        done = True
+    except BaseException:
+        if not committed:
+            con.execute("rollback")
+        raise
+    finally:
+        con.execute("detach store")
+        if not done:
+            tmp.unlink(missing_ok=True)  # a failed copy is never swapped in
+    os.replace(tmp, target)
+    target.chmod(0o600)
+    return target
+
+
+def attach_stored_links(con: duckdb.DuckDBPyConnection, identity: Path) -> None:
+    """`stored_links`: the links the identity store holds (none before the first run), attached read-only."""
+    store = identity / IDENTITY_DB
+    if store.exists():
+        con.execute(f"attach '{store}' as old_store (read_only)")
+        if con.execute("select count(*) from duckdb_tables() where database_name = 'old_store' "
+                       "and table_name = 'contact_links'").fetchone()[0]:
+            con.execute("create view stored_links as select * from old_store.contact_links")
+            return
+    con.execute(links_ddl("stored_links"))

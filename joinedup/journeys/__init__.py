@@ -1,1 +1,0 @@
-"""From landed contacts to published journey tables: link, build (dbt), gate (GX), publish."""
