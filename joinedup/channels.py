@@ -95,3 +95,8 @@ def _load(path: str, mtime: float) -> dict[str, Channel]:
 def load_channels(path: Path | None = None) -> dict[str, Channel]:
     p = path or config_path()
     return _load(str(p), p.stat().st_mtime)
+
+
+def channel_names(path: Path | None = None) -> list[str]:
+    """The configured channels in the order channels.yml lists them: the order every chart and table uses."""
+    return list(load_channels(path))
