@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from joinedup.cliargs import UserError, parse_day
 from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
 from joinedup.report.summary import PipelineSummary
 
@@ -78,13 +79,16 @@ def demo_command(
     out: Path = typer.Option(Path("demo"), "--out", help="Folder for everything the demo writes."),
     citizens: int = typer.Option(20_000, "--citizens", min=100, help="Citizens in the simulated register."),
     days: int = typer.Option(60, "--days", min=1, help="Days of contacts."),
-    start: str = typer.Option("2025-03-03", "--start", help="First local day, YYYY-MM-DD."),
+    start: date = typer.Option("2025-03-03", "--start", parser=parse_day, metavar="YYYY-MM-DD",
+                               help="First local day."),
     seed: int = typer.Option(42, "--seed", help="Simulator seed."),
 ) -> None:
     """Simulate a council, run every ingest DAG and then `journeys` with dag.test(), and print a summary."""
     console, progress = Console(), Console(stderr=True)
-    first = date.fromisoformat(start)
+    first = start
     last = first + timedelta(days=days - 1)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     ensure_demo_key(out)
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")  # the task logs stay under airflow/logs

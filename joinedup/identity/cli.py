@@ -9,10 +9,10 @@ import typer
 
 
 def link_command(
-    register: Path = typer.Option(..., "--register", help="Register: Parquet or CSV with citizen_id."),
-    contacts: Path = typer.Option(..., "--contacts", help="Contacts: Parquet or CSV with contact_id."),
+    register: Path = typer.Option(..., "--register", exists=True, dir_okay=False, readable=True, help="Register: Parquet or CSV with citizen_id."),
+    contacts: Path = typer.Option(..., "--contacts", exists=True, dir_okay=False, readable=True, help="Contacts: Parquet or CSV with contact_id."),
     out: Path = typer.Option(..., "--out", help="Output: .parquet or .csv, one row per contact."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON; trained without labels if absent."),
+    model: Path | None = typer.Option(None, "--model", exists=True, dir_okay=False, help="Model JSON; trained without labels if absent."),
     state_dir: Path | None = typer.Option(None, "--state-dir", help="Identity store for incremental runs."),
     save_model: Path | None = typer.Option(None, "--save-model", help="Write the model used to this JSON."),
     review_out: Path | None = typer.Option(None, "--review-out", help="Also export the review queue here."),
@@ -37,9 +37,9 @@ def link_command(
 
 
 def review_export_command(
-    register: Path = typer.Option(..., "--register"),
-    contacts: Path = typer.Option(..., "--contacts"),
-    result: Path = typer.Option(..., "--result", help="Output of `joinedup link`."),
+    register: Path = typer.Option(..., "--register", exists=True, dir_okay=False, readable=True),
+    contacts: Path = typer.Option(..., "--contacts", exists=True, dir_okay=False, readable=True),
+    result: Path = typer.Option(..., "--result", exists=True, dir_okay=False, readable=True, help="Output of `joinedup link`."),
     out: Path = typer.Option(..., "--out", help="Review sheet (.csv or .parquet)."),
 ) -> None:
     """Export the review queue: contact and candidate citizen side by side, with match weights."""
@@ -52,7 +52,7 @@ def review_export_command(
 
 
 def review_import_command(
-    decisions: Path = typer.Option(..., "--decisions", help="Filled-in review sheet."),
+    decisions: Path = typer.Option(..., "--decisions", exists=True, dir_okay=False, readable=True, help="Filled-in review sheet."),
     state_dir: Path = typer.Option(..., "--state-dir", help="Identity store the next `link` runs use."),
 ) -> None:
     """Import review decisions: accept = must-link, reject = cannot-link on every later run."""
@@ -65,8 +65,8 @@ def review_import_command(
 
 def link_eval_command(
     febrl: bool = typer.Option(True, "--febrl/--no-febrl", help="Score on FEBRL4."),
-    sim_dir: Path | None = typer.Option(None, "--sim-dir", help="`joinedup simulate` output (register, truth)."),
-    lake: Path | None = typer.Option(None, "--lake", help="`joinedup ingest` lake holding its contacts."),
+    sim_dir: Path | None = typer.Option(None, "--sim-dir", exists=True, file_okay=False, help="`joinedup simulate` output (register, truth)."),
+    lake: Path | None = typer.Option(None, "--lake", exists=True, file_okay=False, help="`joinedup ingest` lake holding its contacts."),
     citizens: int = typer.Option(20000, "--citizens", help="Simulate this many citizens if no --sim-dir."),
     days: int = typer.Option(60, "--days", help="Simulate this many days if no --sim-dir."),
     simulate: bool = typer.Option(True, "--simulate/--no-simulate", help="Simulate when no --sim-dir is given."),

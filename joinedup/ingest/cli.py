@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,15 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from joinedup.channels import Channel, load_channels
+from joinedup.cliargs import Days, UserError, parse_days
 from joinedup.paths import exports_root, lake_root
-
-
-def parse_days(spec: str) -> list[date]:
-    """`YYYY-MM-DD` or an inclusive range `YYYY-MM-DD..YYYY-MM-DD`."""
-    if ".." in spec:
-        a, b = (date.fromisoformat(s) for s in spec.split("..", 1))
-        return [a + timedelta(days=i) for i in range((b - a).days + 1)]
-    return [date.fromisoformat(spec)]
 
 
 def delivered_days(ch: Channel, exports: str) -> list[date]:
@@ -47,8 +40,9 @@ def register(app: typer.Typer) -> None:
         exports: Annotated[str | None, typer.Option(help="Exports root: local path or fsspec URL "
                                                          "(env JOINEDUP_EXPORTS).")] = None,
         lake: Annotated[Path | None, typer.Option(help="Lake root (local) (env JOINEDUP_LAKE).")] = None,
-        day: Annotated[str | None, typer.Option("--date", help="Day or range D1..D2; default: every "
-                                                                "delivered day.")] = None,
+        day: Annotated[Days | None, typer.Option("--date", parser=parse_days, metavar="DAY[..DAY]",
+                                                       help="Day YYYY-MM-DD or range D1..D2; default: every "
+                                                            "delivered day.")] = None,
         channel: Annotated[list[str] | None, typer.Option(help="Channel(s) to ingest; default: all in "
                                                                  "channels.yml.")] = None,
         force: Annotated[bool, typer.Option(help="Reload days whose files are unchanged.")] = False,
@@ -69,14 +63,18 @@ def register(app: typer.Typer) -> None:
         names = channel or list(channels)
         unknown = [n for n in names if n not in channels]
         if unknown:
-            raise typer.BadParameter(f"unknown channel(s) {unknown}; known: {list(channels)}")
+            raise typer.BadParameter(f"unknown channel(s) {', '.join(unknown)}; channels.yml has "
+                                     f"{', '.join(channels)}", param_hint="'--channel'")
         if day:
-            days = parse_days(day)
+            days = list(day)
         else:
-            days = sorted({d for n in names for d in delivered_days(channels[n], exports_)})
-        if not days:
-            typer.echo(f"no day folders under {exports_}", err=True)
-            raise typer.Exit(1)
+            fs, root = fsspec.core.url_to_fs(str(exports_))
+            if not fs.isdir(root):
+                raise UserError(f"the exports folder {exports_} does not exist (set --exports or JOINEDUP_EXPORTS)")
+            days = sorted({d for n in names for d in delivered_days(channels[n], str(exports_))})
+            if not days:
+                raise UserError(f"no day folders for {', '.join(names)} under {exports_}: each channel's "
+                                "exports go in <channel>/<YYYY-MM-DD>/ (docs/data-contract.md)")
         results = ingest(names, days, exports_, lake_, force=force, batch_rows=batch_rows, workers=workers)
         bad = [r for r in results if r["status"] == "missing_delivery" or r["failed_files"]]
         if as_json:

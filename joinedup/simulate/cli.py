@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -10,14 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from joinedup.cliargs import parse_day
 from joinedup.simulate.run import Summary, simulate
-
-
-def _parse_day(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
 
 
 def summary_table(s: Summary) -> Table:
@@ -39,12 +33,13 @@ def simulate_command(
     out: Path = typer.Option(..., "--out", help="Folder to write register/, exports/ and truth/ into."),
     citizens: int = typer.Option(2_000, "--citizens", min=1, help="Citizens in the register."),
     days: int = typer.Option(30, "--days", min=1, help="Days of contacts to simulate."),
-    start: str = typer.Option("2025-01-06", "--start", help="First local day, YYYY-MM-DD."),
+    start: date = typer.Option("2025-01-06", "--start", parser=parse_day, metavar="YYYY-MM-DD",
+                               help="First local day."),
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same bytes."),
 ) -> None:
     """Simulate a council's citizens and their contacts across every channel."""
     console = Console(stderr=True)
-    first = _parse_day(start)
+    first = start
     with Progress(
         TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
         console=console, transient=False,

@@ -72,10 +72,10 @@ def test_unknown_service_or_empty_period_is_a_clear_error(pipeline, tmp_path: Pa
     paths, _, _ = pipeline
     bad = CliRunner().invoke(app, ["report", "--analytics", str(paths.analytics), "--out", str(tmp_path),
                                    "--service", "council_taxx"])
-    assert bad.exit_code == 1 and "council_tax" in bad.output  # lists the services there are
+    assert bad.exit_code == 2 and "council_tax" in bad.output  # lists the services there are
     empty = CliRunner().invoke(app, ["report", "--analytics", str(paths.analytics), "--out", str(tmp_path),
                                      "--from", "1999-01-01", "--to", "1999-01-31"])
-    assert empty.exit_code == 1 and "no contacts" in empty.output
+    assert empty.exit_code == 2 and "no contacts" in empty.output
     assert not (tmp_path / "index.html").exists()
 
 
