@@ -15,8 +15,6 @@ import numpy as np
 import pandas as pd
 import recordlinkage
 
-MAX_BLOCK = 40
-
 
 def _cat(*cols: pd.Series) -> pd.Series:
     """'a|b' keys, null when any part is null."""
@@ -74,9 +72,9 @@ def _person_keys(df: pd.DataFrame) -> pd.DataFrame:
     return keys
 
 
-def register_keys(reg: pd.DataFrame) -> pd.DataFrame:
-    """Single-valued blocking keys on the register side (rule name -> key column), oversized
-    blocks dropped. The forename rules' keys are in register_multi_keys."""
+def register_keys(reg: pd.DataFrame, max_block: int) -> pd.DataFrame:
+    """Single-valued blocking keys on the register side (rule name -> key column), blocks of more than
+    `max_block` records dropped. The forename rules' keys are in register_multi_keys."""
     year = reg["dob_year"].astype(object).where(reg["dob_year"].notna(), None)
     keys = _person_keys(reg)
     # identifiers a contact mentions in its message meet the register's own
@@ -86,7 +84,7 @@ def register_keys(reg: pd.DataFrame) -> pd.DataFrame:
     for name in [r.name for r in RULES if r.capped] + ["h_family_year"]:
         k = keys[name]
         sizes = k.map(k.value_counts())
-        keys[name] = k.where(sizes <= MAX_BLOCK, None)
+        keys[name] = k.where(sizes <= max_block, None)
     return keys
 
 
@@ -142,13 +140,13 @@ def _forename_keys(std: pd.DataFrame, forename: str, rules: list[str]) -> dict[s
     return out
 
 
-def register_multi_keys(reg: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Register side of the forename rules, hashed (8 bytes a key), oversized blocks dropped."""
+def register_multi_keys(reg: pd.DataFrame, max_block: int) -> dict[str, pd.DataFrame]:
+    """Register side of the forename rules, hashed (8 bytes a key), blocks of more than `max_block` dropped."""
     out = {}
     for r, f in _forename_keys(reg.reset_index(drop=True), "given", MULTI_RULES).items():
         f = f.drop_duplicates()
         sizes = f["k"].map(f["k"].value_counts())
-        out[r] = f[(sizes <= MAX_BLOCK).to_numpy()].reset_index(drop=True)
+        out[r] = f[(sizes <= max_block).to_numpy()].reset_index(drop=True)
     return out
 
 
@@ -218,12 +216,11 @@ def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] 
 
 
 def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame,
-                    multi: dict[str, pd.DataFrame] | None = None) -> pd.MultiIndex:
+                    multi: dict[str, pd.DataFrame]) -> pd.MultiIndex:
     """Union of all rules' pairs as a (contact row, register row) MultiIndex over positions.
 
-    multi: the register's forename keys (register_multi_keys); built here when not given.
+    multi: the register's forename keys (register_multi_keys).
     """
-    multi = multi if multi is not None else register_multi_keys(reg)
     con0 = con.reset_index(drop=True)
     ckeys = contact_keys(con0)
     rkeys = reg_keys.reset_index(drop=True)

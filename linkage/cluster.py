@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from linkage.protection import Name, conflicting_pairs, names_conflict, refusal
+from linkage.settings import EdgePolicy, LinkSettings, NameSimilarity, load_settings
+
 PERSON_NAMESPACE = "joinedup-person-v1"
 CONTACT_EDGE_KINDS = ("email", "phone", "handle", "case_ref")
 # A refused edge: between two contacts, a contact and a remembered person (other_id), or every contact
@@ -47,17 +50,20 @@ class Components:
     """
 
     def __init__(self, citizens: list[str | None], forbidden: list[frozenset | None],
-                 names: list[Name | None] | None = None, citizen_names: dict[str, Name] | None = None):
+                 names: list[Name | None] | None = None, citizen_names: dict[str, Name] | None = None,
+                 similarity: NameSimilarity | None = None):
         self.parent = list(range(len(citizens)))
         self.citizen = list(citizens)
         self.forbidden = list(forbidden)
         self.names: list[tuple[Name, ...]] = [(x,) if x else () for x in (names or [None] * len(citizens))]
         self.citizen_names = citizen_names or {}
+        self.similarity = similarity or load_settings().names
 
     def _contradicts(self, root: int, citizen: str) -> bool:
         record = self.citizen_names.get(citizen)
         # the surname is not compared: the register may hold a name the person has since changed
-        return record is not None and any(names_conflict(x, record, family=False) for x in self.names[root])
+        return record is not None and any(names_conflict(x, record, self.similarity, family=False)
+                                        for x in self.names[root])
 
     def find(self, x: int) -> int:
         parent = self.parent
@@ -100,91 +106,7 @@ class ClusterResult:
     rejected: pd.DataFrame  # audit of refused edges (REJECTED_COLUMNS)
 
 
-FAMILY_SIMILAR = 0.8  # Jaro-Winkler below this: two different surnames, not a typo
-FORENAME_SIMILAR = 0.8  # Jaro-Winkler at or above this: a typo of one forename ('rbert', 'stwart')
-MIN_SHORT_FORM = 3  # 'chris' for christine, 'steph' for stephanie: a forename's start is a short form of it
-
-
-def _forenames_differ(a: str, a_canon: str | None, b: str, b_canon: str | None) -> bool:
-    """Forenames of two people: not one name, nickname, typo or short form of the other."""
-    from rapidfuzz.distance import JaroWinkler
-
-    from linkage.names import nickname_equivalent
-
-    if a == b or (a_canon is not None and a_canon == b_canon):
-        return False
-    if len(a) == 1 or len(b) == 1:
-        return a[0] != b[0]  # an initial agrees with any name it starts
-    short, full = sorted((a, b), key=len)
-    if len(short) >= MIN_SHORT_FORM and full.startswith(short):
-        return False
-    return JaroWinkler.normalized_similarity(a, b) < FORENAME_SIMILAR and not nickname_equivalent(a, b)
-
-
-def _dobs_differ(a: str, b: str) -> bool:
-    """Another year and more than one typo apart: the DOB comparator's 'different'."""
-    from rapidfuzz.distance import DamerauLevenshtein
-
-    return a[:4] != b[:4] and DamerauLevenshtein.distance(a, b) > 1
-
-
-Name = tuple  # (given, given_canon, family, dob), any of them None: what a record states about its person
-
-
-def names_conflict(a: Name, b: Name, family: bool = True) -> bool:
-    """Two records stating a forename, DOB (or, with `family`, a surname) that clearly differ are not one
-    person. Tolerant by design: a typo, a nickname or a short form is the same name, since a wrong refusal
-    splits a person's journey for good."""
-    from rapidfuzz.distance import JaroWinkler
-
-    (ga, ca, fa, da), (gb, cb, fb, db) = a, b
-    return bool((family and isinstance(fa, str) and isinstance(fb, str)
-                 and JaroWinkler.normalized_similarity(fa, fb) < FAMILY_SIMILAR)
-                or (isinstance(ga, str) and isinstance(gb, str) and _forenames_differ(ga, ca, gb, cb))
-                or (isinstance(da, str) and isinstance(db, str) and _dobs_differ(da, db)))
-
-
-def _conflicting(std: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """names_conflict for each contact pair (a[i], b[i]), the surname part vectorised: contacts sharing
-    an identifier are not one person (a household e-mail, a partner's phone)."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import JaroWinkler
-
-    def col(name):
-        v = std[name].to_numpy()
-        return v[a], v[b]
-
-    fa, fb = col("family")
-    ga, gb = col("given")
-    ca, cb = col("given_canon")
-    da, db = col("dob")
-    out = np.zeros(len(a), dtype=bool)
-    both = pd.notna(fa) & pd.notna(fb)
-    if both.any():
-        jw = process.cpdist(list(fa[both]), list(fb[both]), scorer=JaroWinkler.normalized_similarity, workers=-1)
-        out[both] = jw < FAMILY_SIMILAR
-    for i in np.flatnonzero(pd.notna(ga) & pd.notna(gb) & (ga != gb) & ~out):
-        out[i] = _forenames_differ(ga[i], ca[i], gb[i], cb[i])
-    for i in np.flatnonzero(pd.notna(da) & pd.notna(db) & (da != db) & ~out):
-        out[i] = _dobs_differ(da[i], db[i])
-    return out
-
-
-def _refusal(kind: str, value: str, shared: dict[str, set]) -> str | None:
-    """Why `value` cannot identify one person (None when it can): the protections contact edges get."""
-    from linkage.edges import DEFAULT_POLICY, is_junk
-    from linkage.phones import is_personal
-
-    if is_junk("reference" if kind == "case_ref" else kind, value, DEFAULT_POLICY):
-        return "blocklist"
-    if value in shared.get(kind, ()):
-        return "shared_in_register"
-    if kind == "phone" and not is_personal(value):
-        return "landline"
-    return None
-
-
-def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] | None = None
+def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, shared: dict[str, set] | None = None
                   ) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """Chain edges between contacts sharing an identifier, with merge protection.
 
@@ -194,6 +116,8 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
     """
     from linkage.phones import is_personal
 
+    settings = settings or load_settings()
+    policy: EdgePolicy = settings.edges
     shared = shared or {}
     edges: list[tuple[int, int, str]] = []
     rejected: list[dict] = []
@@ -210,8 +134,8 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
         uniq, counts = np.unique(v, return_counts=True)
         bad = np.zeros(len(uniq), dtype=bool)
         for k in np.flatnonzero(counts > 1):
-            reason = _refusal(kind, uniq[k], shared)
-            if reason != "blocklist" and counts[k] > max_contacts:
+            reason = refusal(kind, uniq[k], shared, policy)
+            if reason != "blocklist" and counts[k] > policy.max_contacts_per_identifier:
                 reason = "fanout"
             if reason:
                 bad[k] = True
@@ -220,7 +144,7 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
         group = np.repeat(np.arange(len(uniq)), counts)
         same = np.flatnonzero((v[1:] == v[:-1]) & ~bad[group[1:]]) + 1
         a, b = pos[same - 1], pos[same]
-        conflict = _conflicting(std, a, b)
+        conflict = conflicting_pairs(std, a, b, settings.names)
         ids = std["id"].to_numpy()
         rejected.extend({"contact_id": ids[x], "other_id": ids[y], "identifier": kind, "reason": "conflicting_names"}
                         for x, y in zip(a[conflict], b[conflict]))
@@ -230,8 +154,8 @@ def contact_edges(std: pd.DataFrame, max_contacts: int, shared: dict[str, set] |
 
 def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[str, frozenset],
             occurred_at: pd.Series, previous: pd.DataFrame | None = None,
-            id_index: pd.DataFrame | None = None, max_contacts: int = 200,
-            shared: dict[str, set] | None = None, citizen_names: dict[str, Name] | None = None) -> ClusterResult:
+            id_index: pd.DataFrame | None = None, shared: dict[str, set] | None = None,
+            citizen_names: dict[str, Name] | None = None, settings: LinkSettings | None = None) -> ClusterResult:
     """Assign person ids to the contacts in `std` (standardised, positional index).
 
     previous: contact_id, person_id, citizen_id from earlier runs.
@@ -239,6 +163,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     citizen_names: citizen id -> (given, given_canon, family, dob) from the register, for the citizens a
         component can get (see Components); None skips that check.
     """
+    settings = settings or load_settings()
     n = len(std)
     prev = previous if previous is not None else pd.DataFrame(columns=["contact_id", "person_id", "citizen_id"])
     idx = id_index if id_index is not None else pd.DataFrame(columns=["kind", "key_hash", "person_id", "citizen_id"])
@@ -252,7 +177,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     forb = [cannot_link.get(cid) for cid in std["id"]] + [None] * len(persons)
     stated = [x if any(isinstance(v, str) for v in x) else None
               for x in zip(std["given"], std["given_canon"], std["family"], std["dob"])] + [None] * len(persons)
-    comp = Components(citizens, forb, stated, citizen_names)
+    comp = Components(citizens, forb, stated, citizen_names, settings.names)
     rejected: list[dict] = []
 
     ids = std["id"].tolist() + persons["person_id"].tolist()  # node -> contact id, or remembered person id
@@ -285,7 +210,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
                 via[i] = edge
 
     # 1. contacts sharing an identifier in this run
-    edges, rej = contact_edges(std, max_contacts, shared)
+    edges, rej = contact_edges(std, settings, shared)
     rejected.extend(rej)
     for a, b, kind in edges:
         apply(a, b, kind)
@@ -300,7 +225,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             known = idx[idx["kind"] == kind].drop_duplicates("key_hash").set_index("key_hash")["person_id"]
             hit = hashes.map(known).dropna()
             for pos, pid in hit.items():
-                reason = _refusal(kind, col[pos], shared or {})
+                reason = refusal(kind, col[pos], shared or {}, settings.edges)
                 if not reason:
                     apply(int(pos), person_node[pid], f"remembered_{kind}")
                 elif reason != "landline":  # landlines go unaudited, as in step 1: they are so many

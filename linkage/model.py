@@ -21,7 +21,7 @@ import pandas as pd
 
 from linkage.compare import COMPARISONS
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: learned parameters only (1 also saved thresholds)
 # (weaker level, stronger level) pairs, applied in order: the weaker never outweighs the stronger.
 # Handle levels: 0 different, 1 surname only, 2 forename only, 3 forename + initial,
 # 4 initial + surname, 5 forename + surname prefix, 6 forename + surname.
@@ -31,20 +31,14 @@ MIN_PROB = 1e-6
 
 
 @dataclass
-class Thresholds:
-    """Match-probability cut-offs: >= auto links, >= review queues, below is no match."""
-
-    auto: float = 0.9
-    review: float = 0.60
-    ambiguity_bits: float = 3.0  # best must beat the runner-up by this many bits to auto-link
-
-
-@dataclass
 class Model:
+    """What is learned from the data, and only that: m and u per comparison level and the share of contacts
+    whose person is in the register. Thresholds and protections are settings (linkage.settings): a saved
+    model never overrides them. Term frequencies are recomputed from the register it is applied to."""
+
     m: dict[str, list[float]]
     u: dict[str, list[float]]
     p_in_register: float = 0.8
-    thresholds: Thresholds = field(default_factory=Thresholds)
     trained_on: dict[str, int] = field(default_factory=dict)
 
     # ---- persistence -------------------------------------------------------------------------
@@ -52,7 +46,6 @@ class Model:
         doc = {
             "version": MODEL_VERSION,
             "p_in_register": self.p_in_register,
-            "thresholds": self.thresholds.__dict__,
             "trained_on": self.trained_on,
             "comparisons": {
                 c.name: {"levels": list(c.levels), "m": self.m[c.name], "u": self.u[c.name],
@@ -64,13 +57,13 @@ class Model:
 
     @classmethod
     def from_json(cls, text: str) -> Model:
+        """Reads this version's files and version 1's, whose saved thresholds are ignored: they are settings."""
         doc = json.loads(text)
         comps = doc["comparisons"]
         return cls(
             m={k: v["m"] for k, v in comps.items()},
             u={k: v["u"] for k, v in comps.items()},
             p_in_register=doc["p_in_register"],
-            thresholds=Thresholds(**doc["thresholds"]),
             trained_on=doc.get("trained_on", {}),
         )
 
@@ -139,84 +132,6 @@ def pair_weights(model: Model, levels: np.ndarray, reg_rows: np.ndarray,
     return w
 
 
-# ---- estimation ------------------------------------------------------------------------------
-def _level_freqs(levels: np.ndarray, weights: np.ndarray | None = None, smooth: float = 1e-3) -> dict:
-    out = {}
-    for j, c in enumerate(COMPARISONS):
-        k = len(c.levels)
-        col = levels[:, j]
-        ok = col >= 0
-        wts = np.ones(len(col)) if weights is None else weights
-        counts = np.bincount(col[ok], weights=wts[ok], minlength=k)[:k] + smooth
-        out[c.name] = (counts / counts.sum()).tolist()
-    return out
-
-
-def estimate_u(random_levels: np.ndarray) -> dict[str, list[float]]:
-    """u from random pairs (almost all non-matches); smoothing keeps never-seen levels finite."""
-    return _level_freqs(random_levels, smooth=0.1)
-
-
-def _initial_m() -> dict[str, list[float]]:
-    """Start EM with matches agreeing mostly at the top level."""
-    out = {}
-    for c in COMPARISONS:
-        k = len(c.levels)
-        vals = np.array([0.05] + [0.1] * (k - 2) + [0.8]) if k > 2 else np.array([0.1, 0.9])
-        out[c.name] = (vals / vals.sum()).tolist()
-    return out
-
-
-def estimate_m(levels: np.ndarray, u: dict[str, list[float]], iterations: int = 30
-               ) -> tuple[dict[str, list[float]], np.ndarray]:
-    """EM over candidate pairs with u held fixed; returns m and each pair's match posterior."""
-    m = _initial_m()
-    lam = 0.1
-    posterior = np.full(len(levels), lam)
-    for _ in range(iterations):
-        log_bf = np.zeros(len(levels))
-        for j, c in enumerate(COMPARISONS):
-            col = levels[:, j]
-            ratio = np.log(np.clip(np.array(m[c.name]), MIN_PROB, 1) / np.clip(np.array(u[c.name]), MIN_PROB, 1))
-            log_bf += np.where(col >= 0, ratio[np.maximum(col, 0)], 0.0)
-        logit = np.clip(log_bf + math.log(lam / (1 - lam)), -50, 50)
-        posterior = 1 / (1 + np.exp(-logit))
-        lam = float(np.clip(posterior.mean(), 1e-6, 0.999))
-        m = _level_freqs(levels, posterior, smooth=1e-3)
-    return m, posterior
-
-
-def combine_sessions(sessions: list[tuple[np.ndarray, np.ndarray, dict[str, list[float]]]],
-                     min_evidence: float = 20.0) -> dict[str, list[float]]:
-    """Average m over EM sessions, each weighted by its expected matches that carry the comparison.
-
-    A session trained on pairs blocked by a comparison says nothing about that comparison's m
-    (every pair agrees on it by construction); those comparisons are masked (-1) and so carry
-    no weight. Comparisons with too little evidence keep the starting values.
-    """
-    init = _initial_m()
-    out = {}
-    for j, c in enumerate(COMPARISONS):
-        floor = M_DIFFERENT_FLOOR.get(c.name)
-        num = np.zeros(len(c.levels))
-        den = 0.0
-        for levels, posterior, m in sessions:
-            ev = float(posterior[levels[:, j] >= 0].sum())
-            num += ev * np.array(m[c.name])
-            den += ev
-        m = num / den if den >= min_evidence else np.array(init[c.name])
-        if floor and m[0] < floor:  # see M_DIFFERENT_FLOOR
-            m = np.r_[floor, m[1:] * (1 - floor) / max(m[1:].sum(), MIN_PROB)]
-        out[c.name] = m.tolist()
-    return out
-
-
-# People hold several e-mail addresses, phones and social accounts, and sessions blocked on an
-# identifier see only pairs that share it, so EM puts m(different) near 0 and a second
-# address would count as strong evidence of another person. It is no such thing.
-M_DIFFERENT_FLOOR = {"email": 0.3, "phone": 0.3, "known_handle": 0.5}
-
-
 def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: P(this citizen | the contact's candidates), and per pair the contact's P(any).
 
@@ -232,21 +147,3 @@ def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float) 
     sums = np.bincount(inv, weights=odds)
     denom = (1.0 - p_in) + sums[inv]
     return odds / denom, sums[inv] / denom
-
-
-def estimate_p_in_register(bits_without_prior: np.ndarray, contact: np.ndarray, n_contacts: int,
-                           n_register: int, n_uninformative: int = 0, iterations: int = 30) -> float:
-    """Share of contacts whose person is in the register: fixed point of p = mean P(any citizen).
-
-    Contacts that carry nothing to compare (an anonymous walk-in) say nothing either way: they
-    count at the current p, not as evidence of absence.
-    """
-    p = 0.5
-    n_informative = max(n_contacts - n_uninformative, 1)
-    for _ in range(iterations):
-        lam = p / n_register
-        _, any_match = contact_posterior(bits_without_prior + math.log2(lam / (1 - lam)), contact, p)
-        first = np.unique(contact, return_index=True)[1]
-        p_informative = any_match[first].sum() / n_informative
-        p = float(np.clip((p_informative * n_informative + p * n_uninformative) / max(n_contacts, 1), 0.05, 0.98))
-    return p

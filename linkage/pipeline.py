@@ -1,8 +1,17 @@
 """`link()`: register + contacts -> one row per contact with a person, a decision and its reasons.
 
-The Python entry point for the CLI and the Airflow pipeline. With `state_dir` it is incremental:
-people found on earlier runs keep their person ids, identifiers remembered from earlier runs
-join new contacts to them, and review decisions are applied as must-link / cannot-link.
+The steps, in Splink's shape, are public functions with typed inputs and outputs, and `link` is their
+composition:
+
+    prepare  linkage.prepare.prepare_register   register -> PreparedRegister
+    train    resolve_model (linkage.train)      the state's model, a given one, or one trained without labels
+    predict  predict                            contacts -> Predictions (scored in batches, in worker processes)
+    cluster  cluster_contacts                   Predictions -> Clustering (persons, under merge protection)
+    explain  explain                            Predictions + Clustering -> one row per contact (OUTPUT_COLUMNS)
+
+With `state_dir` it is incremental: people found on earlier runs keep their person ids, identifiers remembered
+from earlier runs join new contacts to them, and review decisions are applied as must-link / cannot-link.
+Settings (thresholds, protections, caps) come from linkage.settings; the model holds only learned parameters.
 """
 
 from __future__ import annotations
@@ -19,16 +28,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linkage.cluster import CONTACT_EDGE_KINDS, cluster, identifier_hash
-from linkage.edges import EdgePolicy
-from linkage.match import BATCH_SIZE, PreparedRegister, match_batch, prepare_register, train
+from linkage.cluster import CONTACT_EDGE_KINDS, ClusterResult, cluster, identifier_hash
 from linkage.model import Model
+from linkage.predict import match_batch
+from linkage.prepare import PreparedRegister, prepare_register
+from linkage.settings import LinkSettings, load_settings
 from linkage.standardise import standardise
 from linkage.state import TABLES, State, load_state, merge_rows, save_table
+from linkage.train import train
 
 OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                   "explanation"]
 CLUSTER_COLUMNS = ["id", "given", "given_canon", "family", "dob", *CONTACT_EDGE_KINDS]
+TRAINING_SAMPLE = 50_000  # contacts an unlabelled model is trained on
 
 
 @dataclass
@@ -39,53 +51,70 @@ class LinkStats:
     rejected_edges: int = 0
 
 
-def _resolve_model(model: Model | str | Path | None, state: State, reg, contacts: pd.DataFrame) -> Model:
+@dataclass(frozen=True)
+class Decisions:
+    """Clerical review decisions in force: accepted (contact -> citizen) and rejected (contact, citizen)."""
+
+    must_link: dict[str, str] = field(default_factory=dict)
+    cannot_link: frozenset[tuple[str, str]] = frozenset()
+
+    @classmethod
+    def of(cls, state: State) -> Decisions:
+        return cls(state.must_link(), frozenset(state.cannot_link()))
+
+    def forbidden(self) -> dict[str, frozenset[str]]:
+        """contact id -> the citizens it must never join."""
+        out: dict[str, set[str]] = {}
+        for contact, citizen in self.cannot_link:
+            out.setdefault(contact, set()).add(citizen)
+        return {k: frozenset(v) for k, v in out.items()}
+
+
+@dataclass
+class Predictions:
+    """What scoring found, positionally aligned with `contacts`."""
+
+    contacts: pd.DataFrame  # the contacts as given, index reset
+    scores: pd.DataFrame  # linkage.predict.RESULT_COLUMNS: best candidate, weight, probability, decision, reasons
+    standardised: pd.DataFrame  # CLUSTER_COLUMNS: what clustering compares
+    refusals: pd.DataFrame  # identifier edges scoring refused (linkage.protection.AUDIT_COLUMNS)
+    pairs: int  # candidate pairs compared
+
+
+@dataclass
+class Clustering:
+    """Persons for the predicted contacts, and what clustering refused."""
+
+    result: ClusterResult
+    identifier_keys: pd.DataFrame  # kind, key_hash, pos: every identifier the contacts carry (remembered next run)
+
+
+def resolve_model(reg: PreparedRegister, contacts: pd.DataFrame, model: Model | str | Path | None,
+                  state: State, settings: LinkSettings) -> Model:
+    """Step 2: the model given, else the state's (stable scoring across runs), else one trained without labels
+    on a sample of `contacts`."""
     if isinstance(model, Model):
         return model
     if model is not None:
         return Model.load(model)
     if state.model_path and state.model_path.exists():
         return Model.load(state.model_path)
-    sample = contacts if len(contacts) <= 50_000 else contacts.sample(50_000, random_state=0)
-    return train(reg, standardise(sample, "contact_id"))
+    sample = contacts if len(contacts) <= TRAINING_SAMPLE else contacts.sample(TRAINING_SAMPLE, random_state=0)
+    return train(reg, standardise(sample, "contact_id", policy=settings.edges))
 
 
-def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, model: Model | str | Path | None = None,
-         state_dir: str | Path | None = None, policy: EdgePolicy | None = None,
-         batch_size: int = BATCH_SIZE, stats: LinkStats | None = None,
-         model_out: str | Path | None = None, workers: int | None = None) -> pd.DataFrame:
-    """Link contacts to register citizens or pseudonymous persons; see OUTPUT_COLUMNS.
-
-    register: `citizen_id` + any register columns (strings), or one already prepared (a caller linking
-    several chunks, or a daily run with linkage.register_cache, prepares it once). contacts: `contact_id` + any contact
-    columns. model: a Model, a path to model JSON, or None (reuse the state's, else train one
-    without labels). state_dir: the identity store for incremental runs (None: stateless).
-    """
-    stats = stats if stats is not None else LinkStats()
-    policy = policy or EdgePolicy()
-    if len(contacts) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
-    t0 = time.perf_counter()
-    state = load_state(state_dir)
-    reg = register.teach_lexicon() if isinstance(register, PreparedRegister) else prepare_register(register)
-    stats.seconds["register"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    mdl = _resolve_model(model, state, reg, contacts)
-    if state.model_path is not None:
-        mdl.save(state.model_path)
-    if model_out is not None:
-        mdl.save(model_out)
-    stats.seconds["model"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    cannot, must = state.cannot_link(), state.must_link()
-    results, audits, keep = [], [], []
+def predict(reg: PreparedRegister, contacts: pd.DataFrame, model: Model, settings: LinkSettings,
+            decisions: Decisions | None = None, workers: int | None = None) -> Predictions:
+    """Step 3: score every contact against the register in batches of `settings.batch_size`, in worker processes
+    when it is safe to fork (see _can_fork); accepted review decisions win over the score."""
+    decisions = decisions or Decisions()
     contacts = contacts.reset_index(drop=True)
-    starts = list(range(0, len(contacts), batch_size))
+    size = settings.batch_size
+    starts = list(range(0, len(contacts), size))
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(starts)))
-    _WORKER.update(reg=reg, model=mdl, policy=policy, cannot=cannot, must=must)
-    batch_frames = (contacts.iloc[s0:s0 + batch_size] for s0 in starts)
+    _WORKER.update(reg=reg, model=model, settings=settings, cannot=set(decisions.cannot_link),
+                   must=decisions.must_link)
+    batch_frames = (contacts.iloc[s0:s0 + size] for s0 in starts)
     try:
         if n_workers > 1 and _can_fork():
             # fork after the register and model are built: workers share them copy-on-write;
@@ -100,38 +129,46 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
             outputs = [_run_batch(b) for b in batch_frames]
     finally:
         _WORKER.clear()
-    for res, audit, std, st in outputs:
-        results.append(res)
-        audits.append(audit)
-        keep.append(std)
-        stats.pairs += st["pairs"]
-    stats.contacts = len(contacts)
-    res = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=OUTPUT_COLUMNS)
-    std_all = pd.concat(keep, ignore_index=True) if keep else pd.DataFrame(columns=CLUSTER_COLUMNS)
-    stats.seconds["match"] = time.perf_counter() - t
+    results = [o[0] for o in outputs]
+    refusals = [o[1] for o in outputs if len(o[1])]
+    return Predictions(
+        contacts=contacts,
+        scores=pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=OUTPUT_COLUMNS),
+        standardised=(pd.concat([o[2] for o in outputs], ignore_index=True) if outputs
+                      else pd.DataFrame(columns=CLUSTER_COLUMNS)),
+        refusals=pd.concat(refusals, ignore_index=True) if refusals else pd.DataFrame(),
+        pairs=sum(o[3]["pairs"] for o in outputs),
+    )
 
-    t = time.perf_counter()
+
+def cluster_contacts(pred: Predictions, reg: PreparedRegister, state: State, settings: LinkSettings,
+                     decisions: Decisions | None = None) -> Clustering:
+    """Step 4: persons. Contacts sharing an identifier, or an identifier remembered from earlier runs, join
+    under merge protection (linkage.protection); a component with a citizen is that citizen."""
+    decisions = decisions or Decisions()
+    res = pred.scores
     matched = np.where(res["decision"].to_numpy() == "matched", res["candidate_citizen_id"].to_numpy(), None)
-    forbid: dict[str, set] = {}
-    for c, z in cannot:
-        forbid.setdefault(c, set()).add(z)
-    occurred = contacts["occurred_at"].reset_index(drop=True) if "occurred_at" in contacts else pd.Series(
+    contacts = pred.contacts
+    occurred = contacts["occurred_at"] if "occurred_at" in contacts else pd.Series(
         [None] * len(contacts), dtype=object)
-    keys = _identifier_keys(std_all)
+    keys = _identifier_keys(pred.standardised)
     remembered, previous = _remembered(state, contacts, keys)
-    cl = cluster(std_all, matched, {k: frozenset(v) for k, v in forbid.items()}, occurred,
-                 previous=previous, id_index=remembered,
-                 max_contacts=policy.max_contacts_per_identifier, shared=_shared_in_register(reg, policy),
-                 citizen_names=_citizen_names(reg, matched, previous, remembered))
-    stats.seconds["cluster"] = time.perf_counter() - t
+    result = cluster(pred.standardised, matched, decisions.forbidden(), occurred,
+                     previous=previous, id_index=remembered, shared=_shared_in_register(reg, settings),
+                     citizen_names=_citizen_names(reg, matched, previous, remembered), settings=settings)
+    return Clustering(result, keys)
 
-    out = res[["contact_id", "match_probability", "match_weight", "decision", "explanation"]].copy()
+
+def explain(pred: Predictions, clustering: Clustering) -> pd.DataFrame:
+    """Step 5: one row per contact (OUTPUT_COLUMNS): its person, citizen, decision and why, as JSON. A contact
+    given its citizen through a shared identifier names that edge (the identifier, its own contact carrying it,
+    and the contact or remembered person on the citizen's side), then its own scores."""
+    cl = clustering.result
+    out = pred.scores[["contact_id", "match_probability", "match_weight", "decision", "explanation"]].copy()
     out["person_id"] = cl.person_id
     out["citizen_id"] = cl.citizen_id
     propagated = cl.via_edge
     if propagated.any():
-        # which edge gave the citizen: the identifier, this person's contact that carries it, and the contact
-        # (or remembered person) on the citizen's side; then the contact's own scores
         out.loc[propagated, "decision"] = "matched"
         out.loc[propagated, "explanation"] = [
             json.dumps({"via": "cluster:shared_identifier", **cl.via[i], "own": json.loads(e)},
@@ -139,22 +176,69 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
             for i, e in zip(np.flatnonzero(propagated), out.loc[propagated, "explanation"])
         ]
     out.loc[out["decision"] != "matched", "citizen_id"] = None
-    out = out[OUTPUT_COLUMNS]
-
-    audit = _audit([a for a in audits if len(a)], cl.rejected)
-    stats.rejected_edges = len(audit)
-    if state.root is not None:
-        _persist(state, out, keys, cl.aliases, audit)
-    return out
+    return out[OUTPUT_COLUMNS]
 
 
-def _audit(scoring: list[pd.DataFrame], clustering: pd.DataFrame) -> pd.DataFrame:
+def refusals(pred: Predictions, clustering: Clustering) -> pd.DataFrame:
     """Both protections' refusals in the store's rejected_edges layout."""
-    parts = [f.assign(stage="score") for f in scoring] + ([clustering.assign(stage="cluster")] if len(clustering) else [])
+    parts = ([pred.refusals.assign(stage="score")] if len(pred.refusals) else []) + \
+        ([clustering.result.rejected.assign(stage="cluster")] if len(clustering.result.rejected) else [])
     cols = TABLES["rejected_edges"]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return pd.concat(parts, ignore_index=True).reindex(columns=cols)
+
+
+def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, model: Model | str | Path | None = None,
+         state_dir: str | Path | None = None, settings: LinkSettings | None = None,
+         stats: LinkStats | None = None, model_out: str | Path | None = None,
+         workers: int | None = None) -> pd.DataFrame:
+    """Link contacts to register citizens or pseudonymous persons; see OUTPUT_COLUMNS.
+
+    register: `citizen_id` + any register columns (strings), or one already prepared (a caller linking
+    several chunks, or a daily run with linkage.register_cache, prepares it once). contacts: `contact_id` + any
+    contact columns. model: a Model, a path to model JSON, or None (reuse the state's, else train one without
+    labels). state_dir: the identity store for incremental runs (None: stateless). settings: None reads them
+    from configuration (linkage.settings.load_settings).
+    """
+    stats = stats if stats is not None else LinkStats()
+    settings = settings or load_settings()
+    if len(contacts) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
+    state = load_state(state_dir)
+    decisions = Decisions.of(state)
+
+    with _timed(stats, "register"):
+        reg = register.teach_lexicon() if isinstance(register, PreparedRegister) else \
+            prepare_register(register, settings)
+    with _timed(stats, "model"):
+        mdl = resolve_model(reg, contacts, model, state, settings)
+        for path in (state.model_path, model_out):
+            if path is not None:
+                mdl.save(path)
+    with _timed(stats, "match"):
+        pred = predict(reg, contacts, mdl, settings, decisions, workers)
+    with _timed(stats, "cluster"):
+        clustering = cluster_contacts(pred, reg, state, settings, decisions)
+    out = explain(pred, clustering)
+
+    stats.contacts, stats.pairs = len(contacts), stats.pairs + pred.pairs
+    audit = refusals(pred, clustering)
+    stats.rejected_edges = len(audit)
+    if state.root is not None:
+        _persist(state, out, clustering, audit)
+    return out
+
+
+class _timed:
+    def __init__(self, stats: LinkStats, step: str) -> None:
+        self.stats, self.step = stats, step
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stats.seconds[self.step] = time.perf_counter() - self.t0
 
 
 _WORKER: dict = {}
@@ -176,20 +260,20 @@ def _single_threaded() -> None:
 
 
 def _run_batch(batch: pd.DataFrame):
-    """Standardise and match one batch of contacts (a pure function of the batch)."""
+    """Standardise and score one batch of contacts (a pure function of the batch)."""
     w = _WORKER
-    std = standardise(batch, "contact_id")
-    res, audit, st = match_batch(std, w["reg"], w["model"], w["policy"], w["cannot"], w["must"])
+    std = standardise(batch, "contact_id", policy=w["settings"].edges)
+    res, audit, st = match_batch(std, w["reg"], w["model"], w["settings"], w["cannot"], w["must"])
     return res, audit, std[CLUSTER_COLUMNS], st
 
 
-def _shared_in_register(reg, policy: EdgePolicy) -> dict[str, set]:
+def _shared_in_register(reg: PreparedRegister, settings: LinkSettings) -> dict[str, set]:
     """Identifier values held by several citizens: never a reason to join contacts either."""
     out = {}
     for kind in ("email", "phone"):
         col = reg.std[kind].dropna()
         counts = col.value_counts()
-        out[kind] = set(counts.index[counts > policy.max_citizens_per_identifier])
+        out[kind] = set(counts.index[counts > settings.edges.max_citizens_per_identifier])
     return out
 
 
@@ -225,8 +309,8 @@ def _identifier_keys(std: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _persist(state: State, out: pd.DataFrame, keys: pd.DataFrame, aliases: pd.DataFrame,
-             audit: pd.DataFrame) -> None:
+def _persist(state: State, out: pd.DataFrame, clustering: Clustering, audit: pd.DataFrame) -> None:
+    keys, aliases = clustering.identifier_keys, clustering.result.aliases
     alias_all = pd.concat([state["aliases"], aliases], ignore_index=True).drop_duplicates("old_person_id", keep="last")
     pos = keys["pos"].to_numpy()
     identifiers = keys[["kind", "key_hash"]].assign(person_id=out["person_id"].to_numpy()[pos],

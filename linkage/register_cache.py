@@ -15,7 +15,8 @@ from importlib import metadata
 from pathlib import Path
 
 from linkage.io import read_table
-from linkage.match import PreparedRegister, prepare_register
+from linkage.prepare import PreparedRegister, prepare_register
+from linkage.settings import LinkSettings, load_settings
 
 CACHE_FILE = "register.prepared.pickle"
 LIBRARIES = ("nicknames", "wordsegment", "phonenumbers", "jellyfish", "rapidfuzz", "pandas", "numpy", "recordlinkage")
@@ -35,24 +36,26 @@ def preparation_version() -> str:
     return h.hexdigest()
 
 
-def fingerprint(register_path: Path) -> str:
-    h = hashlib.sha256(preparation_version().encode())
+def fingerprint(register_path: Path, max_block: int) -> str:
+    h = hashlib.sha256(f"{preparation_version()}:max_block={max_block}".encode())
     with open(register_path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
 
 
-def load_prepared_register(register_path: str | Path, cache_dir: str | Path) -> PreparedRegister:
+def load_prepared_register(register_path: str | Path, cache_dir: str | Path,
+                           settings: LinkSettings | None = None) -> PreparedRegister:
     """The register prepared for linking, from the cache when the register and the code are unchanged."""
     register_path, cache = Path(register_path), Path(cache_dir) / CACHE_FILE
-    key = fingerprint(register_path)
+    settings = settings or load_settings()
+    key = fingerprint(register_path, settings.blocking.max_block)
     if cache.exists():
         with open(cache, "rb") as f:
             cached_key, reg = pickle.load(f)
         if cached_key == key:
             return reg.teach_lexicon()
-    reg = prepare_register(read_table(register_path))
+    reg = prepare_register(read_table(register_path), settings)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_name(f".{CACHE_FILE}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:

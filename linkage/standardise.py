@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from linkage.dates import normalise_dob
-from linkage.edges import DEFAULT_POLICY, is_junk
 from linkage.emails import emails_in_text, local_part, normalise_email
 from linkage.handles import decompose, is_forename, network_name, qualified_handle
 from linkage.mentions import account_refs_in_text, case_refs_in_text, signature_name
 from linkage.names import canonical, clean_name, family_key, map_unique, soundex
 from linkage.phones import phones_in_text, to_e164
 from linkage.postcodes import parse_postcode, postcodes_in_text
+from linkage.protection import is_junk
+from linkage.settings import EdgePolicy, load_settings
 
 STD_COLUMNS = [
     "id", "given", "given_canon", "family", "family_sx", "name_key", "name_key3", "initial_key", "given_initial_key", "dob", "dob_year", "postcode", "pc_district",
@@ -125,7 +126,8 @@ def _handle_fields(profile: str) -> tuple | None:
     return (forename, canon, _join(surnames), _join(merged("initials")), _join(merged("years")))
 
 
-def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.DataFrame:
+def standardise(df: pd.DataFrame, id_column: str, handles: bool = True, policy: EdgePolicy | None = None
+                ) -> pd.DataFrame:
     """Standard frame indexed 0..n-1 with STD_COLUMNS; `id` holds `id_column`.
 
     handles=False skips reading names out of handles and e-mail user-names (the register side
@@ -212,8 +214,9 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True) -> pd.Da
     out["email"] = _fill(out["email"], out["m_email"])
     out["phone"] = _fill(out["phone"], out["m_phone"])
     # placeholder values (test@test.com, 07000 000000) identify nobody: treat them as missing
+    policy = policy or load_settings().edges
     for kind in ("email", "phone"):
-        junk = map_unique(out[kind], lambda v, k=kind: is_junk(k, v, DEFAULT_POLICY)).astype(bool)
+        junk = map_unique(out[kind], lambda v, k=kind: is_junk(k, v, policy)).astype(bool)
         out[kind] = out[kind].where(~junk, None)
     need_pc = out["postcode"].isna() & out["m_postcode"].notna()
     if need_pc.any():

@@ -1,4 +1,4 @@
-"""Typer commands for identity resolution: link, link-eval, link-review-export, link-review-import."""
+"""Typer commands for identity resolution: link, relink, link-eval, link-review-export, link-review-import."""
 
 from __future__ import annotations
 
@@ -81,8 +81,41 @@ def link_eval_command(
         typer.echo(line)
 
 
+def relink_command(
+    settings_file: Path | None = typer.Option(None, "--settings", exists=True, dir_okay=False,
+                                              help="Link settings YAML (only the keys you change); default: "
+                                                   "JOINEDUP_LINK_SETTINGS, else linkage/settings.yml."),
+) -> None:
+    """Re-decide every stored contact under the link settings in force, and audit what changed.
+
+    Uses the pipeline's locations (JOINEDUP_LAKE, JOINEDUP_IDENTITY, JOINEDUP_REGISTER) and key. Review
+    decisions and the learned model are kept. Run the journeys DAG afterwards to publish the result.
+    """
+    from joinedup import paths
+    from joinedup.cliargs import UserError
+    from joinedup.identity.pseudonym import PseudonymKeyError, load_key
+    from joinedup.identity.relink import relink
+    from linkage.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(settings_file)
+        key = load_key()
+    except (SettingsError, PseudonymKeyError) as exc:
+        raise UserError(str(exc)) from exc
+    t0 = time.perf_counter()
+    try:
+        done = relink(paths.lake_root(), paths.identity_root(), paths.register_path(), key, settings)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    typer.echo(f"relinked {done.contacts:,} contacts in {time.perf_counter() - t0:.0f} s under settings "
+               f"{done.settings_fingerprint}: {done.changed_contacts:,} changed ({done.decisions_changed:,} "
+               f"decisions, {done.citizens_changed:,} citizens, {done.persons_changed:,} persons); "
+               f"audit: table relink_audit in {paths.identity_root()}; run the journeys DAG to publish")
+
+
 def register(app: typer.Typer) -> None:
     app.command("link")(link_command)
+    app.command("relink")(relink_command)
     app.command("link-eval")(link_eval_command)
     app.command("link-review-export")(review_export_command)
     app.command("link-review-import")(review_import_command)

@@ -19,6 +19,7 @@ from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, kno
 from joinedup.identity.store import attach_stored_links, update_identity_db
 from joinedup.identity.worker import link_in_fresh_process
 from joinedup.ingest.lake import write_parquet_atomic
+from linkage.settings import LinkSettings, load_settings
 
 # What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
 LINK_COLUMNS = (
@@ -60,7 +61,7 @@ def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
 
 
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
-                  chunk_size: int = LINK_CHUNK) -> LinkStepResult:
+                  chunk_size: int = LINK_CHUNK, settings: LinkSettings | None = None) -> LinkStepResult:
     """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
     outputs.
 
@@ -81,7 +82,8 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               where contact_id not in (select contact_id from stored_links)
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
-    stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size)
+    stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size,
+                                  settings or load_settings())
     try:
         with duckdb.connect() as con:
             _raw_view(con, lake)

@@ -161,8 +161,8 @@ class EvidenceSubsets:
 
 def evidence_subsets(register: pd.DataFrame, contacts: pd.DataFrame, truth: pd.DataFrame) -> EvidenceSubsets:
     from linkage.handles import same_account
-    from linkage.match import prepare_register
     from linkage.phones import is_personal
+    from linkage.prepare import prepare_register
     from linkage.standardise import standardise
 
     con = contacts.reset_index(drop=True)
@@ -259,7 +259,7 @@ def error_breakdown(register: pd.DataFrame, contacts: pd.DataFrame, truth: pd.Da
 
     from linkage.blocking import candidate_pairs
     from linkage.compare import prepare_contacts
-    from linkage.match import prepare_register
+    from linkage.prepare import prepare_register
     from linkage.standardise import standardise
 
     con = contacts.reset_index(drop=True)

@@ -8,9 +8,10 @@ import pytest
 
 from linkage.compare import NAMES
 from linkage.eval.synthetic import make_contacts, make_register
-from linkage.match import PreparedRegister, prepare_register, train
 from linkage.model import Model, pair_weights
+from linkage.prepare import PreparedRegister, prepare_register
 from linkage.standardise import standardise
+from linkage.train import train
 
 HOUSEHOLD = pd.DataFrame([
     # two people at one address sharing a mobile and an e-mail: neither identifies either of them

@@ -11,6 +11,7 @@ from linkage.eval.evaluate import febrl4, score_links
 from linkage.model import Model
 from linkage.pipeline import OUTPUT_COLUMNS, link
 from linkage.review import import_decisions, review_queue
+from linkage.settings import load_settings
 
 
 def test_output_contract_and_accuracy(register, contacts_truth, model):
@@ -87,5 +88,5 @@ def test_febrl4_f1():
 def test_batched_parallel_run_equals_single_batch(register, contacts_truth, model):
     con, _ = contacts_truth
     one = link(register, con, model=model, workers=1)
-    many = link(register, con, model=model, batch_size=700, workers=2)  # 5 batches over 2 processes
+    many = link(register, con, model=model, settings=load_settings(batch_size=700), workers=2)  # 5 batches over 2 processes
     pd.testing.assert_frame_equal(one, many)

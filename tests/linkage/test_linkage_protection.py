@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from linkage.cluster import cluster, contact_edges, identifier_hash
-from linkage.edges import EdgePolicy, is_junk
 from linkage.pipeline import link
+from linkage.protection import is_junk
+from linkage.settings import load_settings
 from linkage.standardise import standardise
 from linkage.state import load_state
 
@@ -21,7 +22,7 @@ def _link_one(register, model, tmp_path, cid="x1", **fields) -> pd.Series:
 
 
 def test_junk_values_are_blocklisted():
-    policy = EdgePolicy(blocked_values=frozenset({"+441134960000"}))
+    policy = load_settings(edges={"blocked_values": ["+441134960000"]}).edges
     assert is_junk("email", "noreply@council.gov.uk", policy)
     assert is_junk("email", "someone@example.com", policy)
     assert is_junk("phone", "+447000000000", policy)
@@ -56,14 +57,14 @@ def test_junk_register_values_give_no_edge(register, model, tmp_path):
 def test_busy_identifier_does_not_cluster_contacts():
     n = 250  # a switchboard number on 250 contacts
     df = pd.DataFrame({"contact_id": [f"c{i}" for i in range(n)], "phone": ["07700 900999"] * n})
-    edges, rejected = contact_edges(standardise(df, "contact_id"), max_contacts=200)
+    edges, rejected = contact_edges(standardise(df, "contact_id"))
     assert edges == [] and rejected[0]["reason"] == "fanout"
 
 
 def test_contacts_with_conflicting_names_are_not_joined_by_a_shared_email():
     df = pd.DataFrame({"contact_id": ["a", "b", "c"], "email": ["fam@example.net"] * 3,
                        "given_name": ["Mary", "Glen", "Mary"], "family_name": ["Quennell"] * 3})
-    edges, rejected = contact_edges(standardise(df, "contact_id"), max_contacts=200)
+    edges, rejected = contact_edges(standardise(df, "contact_id"))
     joined = {frozenset((a, b)) for a, b, _ in edges}
     assert frozenset((0, 2)) in joined  # Mary and Mary
     assert all(0 not in e or 1 not in e for e in joined) and all(1 not in e or 2 not in e for e in joined)

@@ -1,21 +1,27 @@
-"""Deterministic edges from strong identifiers, with merge protection.
+"""Merge protection, in one place: when shared evidence is not one person.
 
-An identifier agreement (email, phone, reference, verified handle) links a contact to a citizen
-outright unless: the value is junk (blocklist), the value belongs to several citizens in the
-register (a household phone, a shared family e-mail), or the rest of the evidence contradicts
-it. Every rejected edge is kept for audit.
+* Identifier edges (scoring): an identifier agreement (email, phone, reference, verified handle) links a
+  contact to a citizen outright unless the value is junk (blocklist), belongs to several citizens in the
+  register (a household phone, a shared family e-mail), or the rest of the evidence contradicts it, or the
+  pair looks like another member of the household (`other_person`).
+* Contact edges and remembered identifiers (clustering): the same refusals (`refusal`), plus stated names
+  or dates of birth that conflict (`names_conflict`, tolerant of typos, nicknames and short forms).
+
+Every refusal is kept for audit. The thresholds are settings (linkage.settings.EdgePolicy, NameSimilarity).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from linkage.compare import NAMES
 from linkage.handles import account_key, split_network
+from linkage.settings import EdgePolicy, NameSimilarity
+
+Name = tuple  # (given, given_canon, family, dob), any of them None: what a record states about its person
 
 IDENTIFIER_COMPARISONS = {"email": 1, "phone": 2, "reference": 2, "known_handle": 1}  # phone 2: mobiles only
 IDENTIFIER_COLUMNS = {"email": "email", "phone": "phone", "reference": "ref"}
@@ -24,17 +30,6 @@ JUNK_EMAIL_LOCAL = frozenset(
 )
 JUNK_DOMAINS = frozenset({"example.com", "example.org", "test.com", "none.com", "nowhere.com"})
 _REPEATED = re.compile(r"^(\d)\1+$")
-
-
-@dataclass(frozen=True)
-class EdgePolicy:
-    max_citizens_per_identifier: int = 1  # a value on 2+ register records is not an identifier
-    max_contacts_per_identifier: int = 200  # contact-to-contact: a busier value is a switchboard
-    contradiction_bits: float = -6.0  # other evidence this negative vetoes the edge
-    blocked_values: frozenset[str] = field(default_factory=frozenset)  # e.g. the council switchboard
-
-
-DEFAULT_POLICY = EdgePolicy()
 
 
 def is_junk(kind: str, value: object, policy: EdgePolicy) -> bool:
@@ -147,3 +142,80 @@ def judge_edges(levels: np.ndarray, weights: np.ndarray, reg_rows: np.ndarray, c
 
 AUDIT_COLUMNS = ["contact_id", "citizen_id", "identifier", "reason", "citizens_sharing_value",
                  "other_evidence_bits"]
+
+
+# ---- names: clustering's test for two people ------------------------------------------------------------
+
+def _forenames_differ(a: str, a_canon: str | None, b: str, b_canon: str | None, names: NameSimilarity) -> bool:
+    """Forenames of two people: not one name, nickname, typo or short form of the other."""
+    from rapidfuzz.distance import JaroWinkler
+
+    from linkage.names import nickname_equivalent
+
+    if a == b or (a_canon is not None and a_canon == b_canon):
+        return False
+    if len(a) == 1 or len(b) == 1:
+        return a[0] != b[0]  # an initial agrees with any name it starts
+    short, full = sorted((a, b), key=len)
+    if len(short) >= names.min_short_form and full.startswith(short):
+        return False
+    return JaroWinkler.normalized_similarity(a, b) < names.forename_similar and not nickname_equivalent(a, b)
+
+
+def _dobs_differ(a: str, b: str) -> bool:
+    """Another year and more than one typo apart: the DOB comparator's 'different'."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    return a[:4] != b[:4] and DamerauLevenshtein.distance(a, b) > 1
+
+
+def names_conflict(a: Name, b: Name, names: NameSimilarity, family: bool = True) -> bool:
+    """Two records stating a forename, DOB (or, with `family`, a surname) that clearly differ are not one
+    person. Tolerant by design: a typo, a nickname or a short form is the same name, since a wrong refusal
+    splits a person's journey for good."""
+    from rapidfuzz.distance import JaroWinkler
+
+    (ga, ca, fa, da), (gb, cb, fb, db) = a, b
+    return bool((family and isinstance(fa, str) and isinstance(fb, str)
+                 and JaroWinkler.normalized_similarity(fa, fb) < names.family_similar)
+                or (isinstance(ga, str) and isinstance(gb, str) and _forenames_differ(ga, ca, gb, cb, names))
+                or (isinstance(da, str) and isinstance(db, str) and _dobs_differ(da, db)))
+
+
+def conflicting_pairs(std: pd.DataFrame, a: np.ndarray, b: np.ndarray, names: NameSimilarity) -> np.ndarray:
+    """names_conflict for each contact pair (a[i], b[i]), the surname part vectorised: contacts sharing
+    an identifier are not one person (a household e-mail, a partner's phone)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
+
+    def col(name):
+        v = std[name].to_numpy()
+        return v[a], v[b]
+
+    fa, fb = col("family")
+    ga, gb = col("given")
+    ca, cb = col("given_canon")
+    da, db = col("dob")
+    out = np.zeros(len(a), dtype=bool)
+    both = pd.notna(fa) & pd.notna(fb)
+    if both.any():
+        jw = process.cpdist(list(fa[both]), list(fb[both]), scorer=JaroWinkler.normalized_similarity, workers=-1)
+        out[both] = jw < names.family_similar
+    for i in np.flatnonzero(pd.notna(ga) & pd.notna(gb) & (ga != gb) & ~out):
+        out[i] = _forenames_differ(ga[i], ca[i], gb[i], cb[i], names)
+    for i in np.flatnonzero(pd.notna(da) & pd.notna(db) & (da != db) & ~out):
+        out[i] = _dobs_differ(da[i], db[i])
+    return out
+
+
+def refusal(kind: str, value: str, shared: dict[str, set], policy: EdgePolicy) -> str | None:
+    """Why `value` cannot identify one person (None when it can): the protections contact edges get."""
+    from linkage.phones import is_personal
+
+    if is_junk("reference" if kind == "case_ref" else kind, value, policy):
+        return "blocklist"
+    if value in shared.get(kind, ()):
+        return "shared_in_register"
+    if kind == "phone" and not is_personal(value):
+        return "landline"
+    return None

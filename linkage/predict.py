@@ -1,0 +1,103 @@
+"""Step 3, predict: scoring contacts against the register in bounded batches.
+
+Per batch: block, compare, weigh, judge identifier edges, pick each contact's best candidate
+and decide matched / review / unmatched. Pairs never outlive their batch, so memory is set by
+`batch_size`, not by the data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import candidate_pairs
+from linkage.compare import NAMES, compare_pairs, prepare_contacts
+from linkage.model import Model, contact_posterior, pair_weights
+from linkage.prepare import PreparedRegister
+from linkage.protection import judge_edges, other_person, person_evidence
+from linkage.settings import LinkSettings
+
+RESULT_COLUMNS = ["contact_id", "candidate_citizen_id", "match_weight", "match_probability", "decision",
+                  "explanation", "runner_up_weight"]
+
+
+def _explain(weights: np.ndarray, prior: float, via: str, candidate: str | None) -> str:
+    doc: dict[str, object] = {"via": via, "prior": round(prior, 1)}
+    for name, w in zip(NAMES, weights):
+        if w != 0:
+            doc[name] = round(float(w), 1)
+    if candidate is not None:
+        doc["candidate"] = candidate
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings: LinkSettings,
+                cannot_link: set[tuple[str, str]] | None = None,
+                must_link: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Best register candidate and decision for each standardised contact in the batch.
+
+    Returns (one row per contact, rejected-edge audit, counters).
+    """
+    con = prepare_contacts(con.reset_index(drop=True))
+    pairs = candidate_pairs(con, reg.std, reg.keys, reg.multi)
+    ci = pairs.get_level_values(0).to_numpy()
+    ri = pairs.get_level_values(1).to_numpy()
+    con_ids, reg_ids = con["id"].to_numpy(), reg.std["id"].to_numpy()
+    if cannot_link and len(ci):
+        keep = np.array([(a, b) not in cannot_link for a, b in zip(con_ids[ci], reg_ids[ri])])
+        ci, ri, pairs = ci[keep], ri[keep], pairs[keep]
+    levels = compare_pairs(pairs, con, reg.std)
+    w = pair_weights(model, levels, ri, reg.tf)
+    prior = model.prior_weight(reg.size)
+    total = w.sum(axis=1) + prior
+    edge_kind, edge_ok, audit = judge_edges(levels, w, ri, ci, con, reg.std, reg.fanout, settings.edges)
+
+    # best per contact: accepted edges first, then by weight
+    order = np.lexsort((-total, ~edge_ok, ci))
+    ci_s = ci[order]
+    first = np.flatnonzero(np.r_[True, ci_s[1:] != ci_s[:-1]]) if len(ci_s) else np.empty(0, int)
+    best = order[first]
+    has_second = np.r_[first[1:], len(ci_s)] - first > 1
+    runner = np.full(len(best), -np.inf)
+    runner[has_second] = total[order[first[has_second] + 1]]
+    second_edge = np.zeros(len(best), dtype=bool)
+    second_edge[has_second] = edge_ok[order[first[has_second] + 1]]
+
+    n = len(con)
+    out = pd.DataFrame({"contact_id": con_ids, "candidate_citizen_id": None, "match_weight": prior,
+                        "match_probability": 0.0, "decision": "unmatched", "explanation": None,
+                        "runner_up_weight": -np.inf})
+    out["explanation"] = json.dumps({"via": "no_candidate", "prior": round(prior, 1)}, separators=(",", ":"))
+    th = settings.thresholds
+    bc, br = ci[best], ri[best]
+    bw = total[best]
+    pair_prob, _ = contact_posterior(total, ci, model.p_in_register)
+    prob = pair_prob[best]
+    edge = edge_ok[best]
+    conflicting_edges = edge & second_edge & (reg_ids[br] != reg_ids[ri[order[np.minimum(first + 1, len(order) - 1)]]])
+    clear = (bw - runner) >= th.ambiguity_bits
+    # household guard: a stated forename or DOB that clearly differs is another person at the
+    # same address / on the same e-mail; never an automatic link
+    clear &= ~other_person(levels[best]) & person_evidence(levels[best])
+    decision = np.where(edge & ~conflicting_edges, "matched",
+               np.where((prob >= th.auto) & clear & ~conflicting_edges, "matched",
+               np.where(prob >= th.review, "review", "unmatched")))
+    via = np.where(edge & ~conflicting_edges, np.char.add("edge:", edge_kind[best].astype(str)), "score")
+    out.loc[bc, "candidate_citizen_id"] = reg_ids[br]
+    out.loc[bc, "match_weight"] = bw
+    out.loc[bc, "match_probability"] = prob
+    out.loc[bc, "decision"] = decision
+    out.loc[bc, "runner_up_weight"] = runner
+    out.loc[bc, "explanation"] = [
+        _explain(w[p], prior, v, reg_ids[r] if d == "review" else None)
+        for p, v, r, d in zip(best, via, br, decision)
+    ]
+    if must_link:
+        for pos in np.flatnonzero(out["contact_id"].isin(must_link.keys()).to_numpy()):
+            cid = out.at[pos, "contact_id"]
+            out.loc[pos, ["candidate_citizen_id", "decision", "match_probability"]] = [must_link[cid], "matched", 1.0]
+            out.at[pos, "explanation"] = json.dumps({"via": "review:accept"}, separators=(",", ":"))
+    stats = {"contacts": n, "pairs": len(pairs)}
+    return out[RESULT_COLUMNS], audit, stats

@@ -1,0 +1,47 @@
+"""Step 1, prepare: the register standardised once, with its blocking keys, term frequencies and identifier
+fan-out, ready to score any number of contact batches against (linkage.register_cache keeps it between runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import register_keys, register_multi_keys
+from linkage.handles import set_register_lexicon
+from linkage.model import tf_tables
+from linkage.protection import register_fanout
+from linkage.settings import LinkSettings, load_settings
+from linkage.standardise import standardise
+
+
+@dataclass
+class PreparedRegister:
+    std: pd.DataFrame
+    keys: pd.DataFrame
+    tf: dict[str, np.ndarray]
+    fanout: dict[str, np.ndarray]
+    multi: dict[str, pd.DataFrame]  # forename-variant blocking keys (blocking.register_multi_keys)
+    max_block: int  # the block cap the keys were built with (a setting)
+
+    @property
+    def size(self) -> int:
+        return len(self.std)
+
+    def teach_lexicon(self) -> PreparedRegister:
+        """Teach the handle decomposer this register's names; contacts must be standardised after this (also
+        when the register comes prepared from linkage.register_cache, in a fresh process)."""
+        set_register_lexicon(self.std["given"].dropna().unique(), self.std["family"].dropna().unique())
+        return self
+
+
+def prepare_register(register: pd.DataFrame, settings: LinkSettings | None = None) -> PreparedRegister:
+    """Standardise the register, build its blocking keys and frequency tables, and teach the
+    handle decomposer its names (contacts must be standardised after this)."""
+    settings = settings or load_settings()
+    std = standardise(register, "citizen_id", handles=False, policy=settings.edges)
+    cap = settings.blocking.max_block
+    return PreparedRegister(std, register_keys(std, cap), tf_tables(std), register_fanout(std),
+                            register_multi_keys(std, cap), cap).teach_lexicon()
