@@ -1,4 +1,5 @@
-"""Plotly figures from the report's query results. Pure: DataFrames in, figures out."""
+"""Plotly figures from the report's query results: DataFrames in, figures out (channel colours by the configured
+channel order, joinedup.report.palette)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-CHANNEL_COLOURS = {
-    "phone": "#1f77b4", "email": "#ff7f0e", "webchat": "#2ca02c", "social": "#d62728", "sms": "#9467bd",
-    "letter": "#8c564b", "web_form": "#17becf", "face_to_face": "#e377c2",
-}
+from joinedup.report.palette import channel_colour
+
 TRIGGER_COLOURS = {"unanswered": "#d62728", "abandoned": "#ff7f0e", "outside_sla": "#bcbd22",
                    "failed_self_service": "#9467bd", "none": "#7f7f7f"}
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -34,12 +33,6 @@ def _or_no_data(build: Callable[[pd.DataFrame], go.Figure]) -> Callable[[pd.Data
     return figure
 
 
-def _colour(channel: str, alpha: float = 1.0) -> str:
-    hex_ = CHANNEL_COLOURS.get(channel, "#999999").lstrip("#")
-    r, g, b = (int(hex_[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
 def _sankey_trace(links: pd.DataFrame, visible: bool) -> go.Sankey:
     nodes: dict[tuple[int, str], int] = {}
     for row in links.itertuples():
@@ -48,11 +41,11 @@ def _sankey_trace(links: pd.DataFrame, visible: bool) -> go.Sankey:
     labels = [f"{ch} ({step})" for step, ch in nodes]
     return go.Sankey(
         visible=visible, arrangement="snap",
-        node={"label": labels, "color": [_colour(ch) for _, ch in nodes], "pad": 12, "thickness": 14},
+        node={"label": labels, "color": [channel_colour(ch) for _, ch in nodes], "pad": 12, "thickness": 14},
         link={"source": [nodes[(r.step, r.source)] for r in links.itertuples()],
               "target": [nodes[(r.step + 1, r.target)] for r in links.itertuples()],
               "value": links["journeys"].tolist(),
-              "color": [_colour(s, 0.35) for s in links["source"]]},
+              "color": [channel_colour(s, 0.35) for s in links["source"]]},
     )
 
 
@@ -168,11 +161,12 @@ def repeat_bars(df: pd.DataFrame) -> go.Figure:
 def channel_shift_chart(df: pd.DataFrame) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for channel, group in df.groupby("channel", sort=True):
-        fig.add_bar(x=group["month"], y=group["channel_share"], name=channel, marker_color=_colour(channel),
+        fig.add_bar(x=group["month"], y=group["channel_share"], name=channel, marker_color=channel_colour(channel),
                     hovertemplate=f"{channel}: %{{y:.1%}}<extra></extra>")
     monthly = df.drop_duplicates("month")
     fig.add_scatter(x=monthly["month"], y=monthly["month_cost_per_contact_gbp"], name="cost per contact (£)",
-                    mode="lines+markers", line={"color": "black", "dash": "dot"}, secondary_y=True)
+                    mode="lines+markers", line={"color": "black", "dash": "dot"}, secondary_y=True,
+                    marker={"color": "white", "line": {"color": "black", "width": 2}})  # visible on black bars
     fig.update_layout(**LAYOUT, barmode="stack",
                       xaxis={"title": "month", "tickformat": "%b %Y", "dtick": "M1", "type": "date"})
     fig.update_yaxes(title_text="share of contacts", tickformat=".0%", secondary_y=False)

@@ -1,16 +1,28 @@
-"""Service and date filters for the report.
+"""Service and date filters for the report, computed with the marts' own definitions.
 
 The report's queries read the marts by name. A filtered report shadows those names, on its own read-only
-connection, with temporary views that re-derive each mart from the filtered contacts (the same SQL as the dbt
-models), so every query in `queries` runs unchanged and the published file is never written. Unfiltered, the
-marts are read as published.
+connection, with temporary views: the row-level facts filtered, and each aggregate mart re-derived from the
+filtered contacts by running the mart's own SQL. That SQL is published in the analytics file (the
+`mart_definitions` table): dbt renders it from the same macros the mart models call (dbt_project/macros/marts/),
+with placeholder relations ("input:contacts", "input:journey_contacts") that `bind` replaces here. So every query
+in `queries` runs unchanged, the published file is never written, and a filtered figure cannot be defined
+differently from the mart. Unfiltered, the marts are read as published.
+
+Why macros and a published table, not the dbt semantic layer: MetricFlow (dbt-metricflow 0.15, metricflow 0.213)
+resolves with the lock, but it compiles queries through a dbt adapter connection at request time, so the report
+would need dbt and the warehouse project (about 7 s to start) instead of the analytics file alone; it queries
+tables by name, so it could not read this connection's temporary filtered views; and the marts' window shares,
+medians and consecutive-contact pairs are not metrics it expresses, so the marts would stay SQL and the metrics
+would be a second definition. The macros keep one definition in dbt and cost the report nothing.
 
 What a filter keeps: contacts about the service whose local date is in the period; journeys about the service
-that started in the period; switches and transitions whose later contact is kept.
+that started in the period; switches and transitions whose later contact is kept (pairs are formed over whole
+journeys, so a transition into the period from a contact before it counts).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,71 +63,47 @@ def contact_filter(scope: Scope, date_column: str = "occurred_local_date") -> st
     return " and ".join(conditions)
 
 
-def _views(db: str, scope: Scope) -> dict[str, str]:
+DEFINITIONS = "mart_definitions"
+_INPUT = re.compile(r'"input:(\w+)"')
+
+
+def bind(sql: str, inputs: dict[str, str]) -> str:
+    """A published definition with its placeholder relations replaced by `inputs` (name -> relation). An input
+    the report does not supply is an error: the definition would otherwise read a relation that is not there."""
+    missing = sorted(set(_INPUT.findall(sql)) - set(inputs))
+    if missing:
+        raise ValueError(f"a mart definition reads inputs the report does not supply: {', '.join(missing)}")
+    return _INPUT.sub(lambda m: inputs[m.group(1)], sql)
+
+
+def definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The published SQL of each aggregate mart, by mart name."""
+    found = con.execute("select count(*) from duckdb_tables() where table_name = ? and not temporary",
+                        [DEFINITIONS]).fetchone()[0]
+    if not found:
+        raise ValueError(f"the analytics file has no {DEFINITIONS} table (published before filters used the "
+                         "marts' own SQL): re-run the journeys DAG to publish it")
+    return dict(con.execute(f"select mart_name, definition_sql from {DEFINITIONS} order by 1").fetchall())
+
+
+def _views(db: str, scope: Scope, marts: dict[str, str]) -> dict[str, str]:
     src = f'"{db.replace(chr(34), chr(34) * 2)}".main'
     keep = contact_filter(scope)
-    # order matters: later views read the filtered fct_contacts view by its unqualified name
+    # the aggregate marts read the filtered fct_contacts view by its unqualified name: it comes first
+    inputs = {"contacts": "fct_contacts", "journey_contacts": f"{src}.fct_contacts"}
     return {
         "fct_contacts": f"select * from {src}.fct_contacts where {keep}",
         "fct_journeys": f"""select * from {src}.fct_journeys where journey_id in (
             select journey_id from {src}.fct_contacts where contact_sequence = 1 and {keep})""",
         "fct_channel_switches": f"""select * from {src}.fct_channel_switches
             where to_contact_key in (select contact_key from fct_contacts)""",
-        # int_contact_transitions + mart_channel_transitions: pairs over the whole journey, kept by later contact
-        "mart_channel_transitions": f"""
-            with pairs as (
-                select person_key, contact_key, occurred_month, occurred_at,
-                       lag(channel) over by_journey as from_channel, channel as to_channel,
-                       lag(occurred_at) over by_journey as from_occurred_at
-                from {src}.fct_contacts
-                window by_journey as (partition by journey_id order by contact_sequence)
-            )
-            select occurred_month, from_channel, to_channel, from_channel <> to_channel as is_channel_switch,
-                   count(*) as transitions, count(distinct person_key) as persons,
-                   median(epoch(occurred_at - from_occurred_at) / 60.0) as median_minutes_between
-            from pairs
-            where from_channel is not null and contact_key in (select contact_key from fct_contacts)
-            group by all""",
-        # mart_response_sla, its targets read back from the published mart (the seed is not published)
-        "mart_response_sla": f"""
-            with targets as (select distinct channel, platform, sla_name, target_minutes from {src}.mart_response_sla),
-            judged as (
-                select c.channel, t.platform, t.sla_name, t.target_minutes, c.occurred_local_weekday,
-                       c.occurred_local_hour, c.is_out_of_hours, c.is_responded,
-                       coalesce(c.response_seconds <= t.target_minutes * 60, false) as is_met
-                from fct_contacts c join targets t
-                  on c.channel = t.channel and (t.platform = 'all' or t.platform = c.platform)
-            )
-            select channel, platform, sla_name, target_minutes, occurred_local_weekday, occurred_local_hour,
-                   bool_or(is_out_of_hours) as is_out_of_hours, count(*) as contacts,
-                   count(*) filter (where is_responded) as responded, count(*) filter (where is_met) as met,
-                   count(*) filter (where is_met) / count(*) as attainment
-            from judged group by all""",
-        "mart_repeat_contact": """
-            select service, occurred_month, count(*) as contacts,
-                   count(*) filter (where is_repeat_contact) as repeat_contacts,
-                   count(*) filter (where is_failure_demand) as failure_demand_contacts,
-                   count(*) filter (where is_repeat_contact) / count(*) as repeat_rate,
-                   count(*) filter (where is_failure_demand) / count(*) as failure_demand_rate,
-                   coalesce(sum(cost_gbp) filter (where is_failure_demand), 0) as failure_demand_cost_gbp
-            from fct_contacts group by all""",
-        "mart_channel_shift": """
-            with by_channel as (
-                select occurred_month, channel, count(*) as contacts, sum(cost_gbp) as cost_gbp
-                from fct_contacts group by all
-            )
-            select occurred_month, channel, contacts,
-                   contacts / sum(contacts) over (partition by occurred_month) as channel_share,
-                   cost_gbp, cost_gbp / contacts as cost_per_contact_gbp,
-                   sum(cost_gbp) over (partition by occurred_month)
-                       / sum(contacts) over (partition by occurred_month) as month_cost_per_contact_gbp
-            from by_channel""",
-        "mart_out_of_hours": """
-            select channel, occurred_local_weekday, occurred_local_hour, count(*) as contacts,
-                   count(*) filter (where is_out_of_hours) as out_of_hours_contacts,
-                   count(*) filter (where is_out_of_hours) / count(*) as out_of_hours_share
-            from fct_contacts group by all""",
+        **{name: bind(sql, inputs) for name, sql in marts.items()},
     }
+
+
+def shadowed(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The published tables a filtered report replaces with views on this connection."""
+    return list(_views("x", Scope(service="x"), definitions(con)))
 
 
 def restrict(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
@@ -128,7 +116,7 @@ def restrict(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if scope.service not in services:
             raise ValueError(f"no contacts about service {scope.service!r}; services: {', '.join(services)}")
     db = con.execute("select current_database()").fetchone()[0]
-    for name, sql in _views(db, scope).items():
+    for name, sql in _views(db, scope, definitions(con)).items():
         con.execute(f"create or replace temp view {name} as {sql}")
     if con.execute("select count(*) from fct_contacts").fetchone()[0] == 0:
         raise ValueError(f"no contacts for {scope}")

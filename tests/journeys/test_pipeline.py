@@ -38,7 +38,7 @@ def test_every_dag_ran_and_published_every_mart(pipeline) -> None:
     marts = _marts(paths.analytics)
     assert set(marts) == {"dim_persons", "fct_channel_switches", "fct_contacts", "fct_journeys",
                           "mart_channel_shift", "mart_channel_transitions", "mart_journey_paths",
-                          "mart_out_of_hours", "mart_repeat_contact", "mart_response_sla"}
+                          "mart_definitions", "mart_out_of_hours", "mart_repeat_contact", "mart_response_sla"}
     assert all(len(df) > 0 for df in marts.values())
 
 

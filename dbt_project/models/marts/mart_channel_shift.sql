@@ -1,31 +1,3 @@
-{#- Monthly channel mix and what a contact costs on average as the mix shifts. -#}
-with
-
-contacts as (
-    select * from {{ ref('fct_contacts') }}
-),
-
-by_channel as (
-    select
-        occurred_month,
-        channel,
-        count(*) as contacts,
-        sum(cost_gbp) as cost_gbp
-    from contacts
-    group by all
-),
-
-final as (
-    select
-        occurred_month,
-        channel,
-        contacts,
-        contacts / sum(contacts) over (partition by occurred_month) as channel_share,
-        cost_gbp,
-        cost_gbp / contacts as cost_per_contact_gbp,
-        sum(cost_gbp) over (partition by occurred_month)
-            / sum(contacts) over (partition by occurred_month) as month_cost_per_contact_gbp
-    from by_channel
-)
-
-select * from final
+{#- Monthly channel mix and what a contact costs on average as the mix shifts. The definition is the macro
+    channel_shift (macros/marts/), shared with the report's filters. -#}
+{{ channel_shift(ref('fct_contacts')) }}

@@ -1,20 +1,3 @@
-{#- When demand comes: contacts by channel, local weekday and hour, and how many fall outside opening hours. -#}
-with
-
-contacts as (
-    select * from {{ ref('fct_contacts') }}
-),
-
-final as (
-    select
-        channel,
-        occurred_local_weekday,
-        occurred_local_hour,
-        count(*) as contacts,
-        count(*) filter (where is_out_of_hours) as out_of_hours_contacts,
-        count(*) filter (where is_out_of_hours) / count(*) as out_of_hours_share
-    from contacts
-    group by all
-)
-
-select * from final
+{#- When demand comes: contacts by channel, local weekday and hour, and how many fall outside opening hours.
+    The definition is the macro out_of_hours (macros/marts/), shared with the report's filters. -#}
+{{ out_of_hours(ref('fct_contacts')) }}

@@ -1,22 +1,3 @@
-{#- Repeat contacts and failure demand by service and month, with what failure demand costs. -#}
-with
-
-contacts as (
-    select * from {{ ref('fct_contacts') }}
-),
-
-final as (
-    select
-        service,
-        occurred_month,
-        count(*) as contacts,
-        count(*) filter (where is_repeat_contact) as repeat_contacts,
-        count(*) filter (where is_failure_demand) as failure_demand_contacts,
-        count(*) filter (where is_repeat_contact) / count(*) as repeat_rate,
-        count(*) filter (where is_failure_demand) / count(*) as failure_demand_rate,
-        coalesce(sum(cost_gbp) filter (where is_failure_demand), 0) as failure_demand_cost_gbp
-    from contacts
-    group by all
-)
-
-select * from final
+{#- Repeat contacts and failure demand by service and month, with what failure demand costs. The definition is
+    the macro repeat_contact (macros/marts/), shared with the report's filters. -#}
+{{ repeat_contact(ref('fct_contacts')) }}

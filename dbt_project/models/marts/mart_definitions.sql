@@ -1,0 +1,34 @@
+{#-
+    The SQL of each aggregate mart the report filters, rendered from the same macros the mart models call
+    (macros/marts/), with its inputs as placeholder relations: "input:contacts" (the contacts to count) and
+    "input:journey_contacts" (every contact of their journeys, to pair consecutive contacts). The seed a
+    definition needs (sla_targets) is inlined as values, so the published analytics file alone is enough to
+    re-derive a mart on filtered contacts (joinedup/report/scope.py).
+-#}
+{%- set contacts = '"input:contacts"' -%}
+{%- set journey_contacts = '"input:journey_contacts"' -%}
+{%- set definitions = {
+    'mart_channel_transitions': channel_transitions(journey_contacts, later_contacts=contacts),
+    'mart_response_sla': response_sla(contacts, relation_as_values(ref('sla_targets'))),
+    'mart_repeat_contact': repeat_contact(contacts),
+    'mart_channel_shift': channel_shift(contacts),
+    'mart_out_of_hours': out_of_hours(contacts),
+} -%}
+with
+
+definitions as (
+    select * from (values
+    {%- for name, sql in definitions.items() %}
+        ('{{ name }}', '{{ sql | trim | replace("'", "''") }}'){{ ',' if not loop.last }}
+    {%- endfor %}
+    ) as definitions (mart_name, definition_sql)
+),
+
+final as (
+    select
+        mart_name,
+        definition_sql
+    from definitions
+)
+
+select * from final
