@@ -108,7 +108,7 @@ def test_cli_builds_the_report(pipeline, tmp_path: Path) -> None:
     assert not (tmp_path / "dbt-docs").exists()  # docs only when --dbt-docs is given
     missing = CliRunner().invoke(app, ["report", "--analytics", str(tmp_path / "nope.duckdb"), "--out",
                                        str(tmp_path)])
-    assert missing.exit_code == 1 and "does not exist" in missing.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
 def test_analytics_file_is_not_modified_by_a_build(pipeline, tmp_path: Path) -> None:
