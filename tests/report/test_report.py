@@ -100,15 +100,17 @@ def test_cli_help_names_every_option() -> None:
         assert option in result.output
 
 
-def test_cli_builds_the_report(pipeline, tmp_path: Path) -> None:
+def test_cli_builds_the_report(pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from joinedup.cli import main
+
     paths, _, _ = pipeline
     result = CliRunner().invoke(app, ["report", "--analytics", str(paths.analytics), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.html").stat().st_size > 1_000_000  # plotly.js is inlined
     assert not (tmp_path / "dbt-docs").exists()  # docs only when --dbt-docs is given
-    missing = CliRunner().invoke(app, ["report", "--analytics", str(tmp_path / "nope.duckdb"), "--out",
-                                       str(tmp_path)])
-    assert missing.exit_code == 2 and "does not exist" in missing.output
+    capsys.readouterr()
+    assert main(["report", "--analytics", str(tmp_path / "nope.duckdb"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_analytics_file_is_not_modified_by_a_build(pipeline, tmp_path: Path) -> None:

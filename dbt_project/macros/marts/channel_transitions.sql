@@ -7,25 +7,21 @@
 {% macro channel_transitions(contacts, later_contacts=none) %}
 with
 
-contacts as (
-    select * from {{ contacts }}
-),
-
 pairs as (
     select
-        contact_key as to_contact_key,
+        to_contact_key,
         person_key,
         occurred_month,
-        lag(channel) over by_journey as from_channel,
-        channel as to_channel,
-        epoch(occurred_at - lag(occurred_at) over by_journey) / 60.0 as minutes_between
-    from contacts
-    window by_journey as (partition by journey_id order by contact_sequence)
+        from_channel,
+        to_channel,
+        epoch(to_occurred_at - from_occurred_at) / 60.0 as minutes_between
+    from ({{ consecutive_contacts(contacts) }})
+    where from_contact_key is not null
 ),
 
 transitions as (
     select * from pairs
-    where from_channel is not null
+    where true
     {%- if later_contacts is not none %}
         and to_contact_key in (select contact_key from {{ later_contacts }})
     {%- endif %}

@@ -4,27 +4,8 @@
 -#}
 with
 
-contacts as (
-    select * from {{ ref('int_contacts__sequenced') }}
-),
-
 pairs as (
-    select
-        journey_id,
-        person_key,
-        service,
-        lag(contact_key) over by_journey as from_contact_key,
-        contact_key as to_contact_key,
-        lag(channel) over by_journey as from_channel,
-        channel as to_channel,
-        lag(occurred_at) over by_journey as from_occurred_at,
-        occurred_at as to_occurred_at,
-        lag(outcome) over by_journey as from_outcome,
-        lag(first_response_at) over by_journey as from_first_response_at,
-        lag(is_sla_met) over by_journey as from_is_sla_met,
-        occurred_month
-    from contacts
-    window by_journey as (partition by journey_id order by contact_sequence)
+    {{ consecutive_contacts(ref('int_contacts__sequenced')) }}
 ),
 
 classified as (
