@@ -7,6 +7,7 @@ contacts as (
 
 targets as (
     select * from {{ ref('sla_targets') }}
+    where target_minutes is not null  -- a channel's "no target" row (web_form) judges nothing
 ),
 
 judged as (
