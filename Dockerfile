@@ -53,7 +53,9 @@ RUN uv sync --frozen --no-dev --group deploy \
  && airflow version
 
 # The dbt manifest, so cosmos renders the journeys DAG with LoadMode.DBT_MANIFEST (no `dbt ls` at every parse).
+# The channel list comes from joinedup/channels.yml as vars (dbt_project.yml has none); at run time cosmos
+# passes them again from the channels.yml the services read.
 # dbt writes its logs (and the docs task its partial parse) under dbt_project/ at run time: keep it group-writable.
-RUN dbt parse --project-dir dbt_project --profiles-dir dbt_project \
+RUN dbt parse --project-dir dbt_project --profiles-dir dbt_project --vars "$(python -m joinedup.channels)" \
  && test -s dbt_project/target/manifest.json \
  && chmod -R g+rwX dbt_project

@@ -7,7 +7,9 @@ config. Another file can be named with JOINEDUP_CHANNELS.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -100,3 +102,19 @@ def load_channels(path: Path | None = None) -> dict[str, Channel]:
 def channel_names(path: Path | None = None) -> list[str]:
     """The configured channels in the order channels.yml lists them: the order every chart and table uses."""
     return list(load_channels(path))
+
+
+def dbt_vars(path: Path | None = None) -> dict[str, Any]:
+    """The dbt vars derived from channels.yml, passed to every dbt invocation (cosmos `ProjectConfig(dbt_vars=)`,
+    `--vars` on the CLI). dbt_project.yml holds no channel list and no default, so a dbt run without them fails
+    ("Required var 'channels' not found") instead of silently building the marts from a stale list."""
+    return {"channels": channel_names(path)}
+
+
+def dbt_vars_arg(path: Path | None = None) -> list[str]:
+    """`--vars <json>` for a dbt command line (JSON is YAML, which is what --vars reads)."""
+    return ["--vars", json.dumps(dbt_vars(path))]
+
+
+if __name__ == "__main__":  # `python -m joinedup.channels` prints the dbt vars, for `dbt ... --vars "$(...)"`
+    sys.stdout.write(json.dumps(dbt_vars()) + "\n")

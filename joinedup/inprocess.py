@@ -184,10 +184,10 @@ def run_ingest_dags(first: date, last: date, channels: list[str] | None = None) 
 
 def ensure_dbt_manifest() -> Path:
     """`dbt parse`, so cosmos renders the DAG from the manifest instead of running `dbt ls` at every parse."""
-    from dbt.cli.main import dbtRunner
+    from joinedup.dbt_cli import run_dbt
 
     project = paths.dbt_project_dir().resolve()
-    res = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)])
+    res = run_dbt(["parse", "--quiet"], project)
     if not res.success:
         raise PipelineFailed(f"dbt parse failed: {res.exception}")
     return project / "target" / "manifest.json"

@@ -21,7 +21,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, dag, task
 
 from joinedup import paths
-from joinedup.channels import load_channels
+from joinedup.channels import dbt_vars, load_channels
 from joinedup.orchestration.assets import channel_asset
 
 DUCKDB_POOL = "duckdb"
@@ -54,6 +54,7 @@ def _dbt_task_group() -> Any:
             dbt_project_path=project,
             manifest_path=manifest if manifest.exists() else None,
             env_vars=dbt_env(),
+            dbt_vars=dbt_vars(),  # the channel list: dbt_project.yml has none (joinedup/dbt_cli.py)
             install_dbt_deps=False,
         ),
         profile_config=ProfileConfig(
@@ -153,9 +154,9 @@ def build_journeys_dag() -> DAG:
         @task(pool=DUCKDB_POOL)
         def dbt_docs() -> str:
             """The data dictionary (dbt docs, static) for the report folder; reads the warehouse catalog."""
-            from joinedup.report.docs import generate_dbt_docs
+            from joinedup.dbt_cli import generate_docs
 
-            return str(generate_dbt_docs(paths.dbt_project_dir().resolve(), docs_target()))
+            return str(generate_docs(paths.dbt_project_dir().resolve(), docs_target()))
 
         @task
         def report(published: dict[str, Any], docs: str) -> str:

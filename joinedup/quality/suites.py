@@ -1,7 +1,19 @@
 """The great-expectations kernel that ingest and the marts' gate share: suites kept as JSON in expectations/,
 one ephemeral GX context, and pandas DataFrame batches (GX 1.24's SQL datasource is broken on DuckDB).
 
-A suite is loaded once per folder and process, because each GX suite build and run has a fixed cost.
+A suite is loaded once per folder, channel list and process, because each GX suite build and run has a fixed
+cost.
+
+Channel lists are never written into a suite. Where an expectation needs the configured channels, the suite
+holds the placeholder object `{"$channels": "joinedup/channels.yml"}` instead of a list, e.g.
+
+    {"type": "expect_column_values_to_be_in_set",
+     "kwargs": {"column": "channel", "value_set": {"$channels": "joinedup/channels.yml"}}}
+
+and `suite_doc` replaces it with `joinedup.channels.channel_names()` (config order) when the suite is loaded:
+the one substitution point for ingest and the gate alike, so adding a channel to channels.yml (or pointing
+JOINEDUP_CHANNELS at another file) changes every suite at once. Any other `$`-key object is an error naming
+the suite file and field, so a typo cannot reach GX as a literal value set.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from joinedup.channels import channel_names
 from joinedup.paths import PROJECT_ROOT
 
 
@@ -21,14 +34,33 @@ def suites_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "expectations"
 
 
+CHANNELS_PLACEHOLDER = "$channels"
+
+
 def suite_doc(name: str) -> dict[str, Any]:
-    return _suite_doc(str(suites_dir()), name)
+    """The suite expectations/<name>.json with its `{"$channels": ...}` placeholders filled in."""
+    return _suite_doc(str(suites_dir()), name, tuple(channel_names()))
 
 
 @cache
-def _suite_doc(folder: str, name: str) -> dict[str, Any]:
-    with open(Path(folder) / f"{name}.json", encoding="utf-8") as f:
-        return json.load(f)
+def _suite_doc(folder: str, name: str, channels: tuple[str, ...]) -> dict[str, Any]:
+    path = Path(folder) / f"{name}.json"
+    with open(path, encoding="utf-8") as f:
+        return fill_placeholders(json.load(f), list(channels), str(path))
+
+
+def fill_placeholders(value: Any, channels: list[str], where: str) -> Any:
+    """`value` with every `{"$channels": ...}` object replaced by `channels`; `where` names the spot in errors."""
+    if isinstance(value, dict):
+        if any(isinstance(k, str) and k.startswith("$") for k in value):
+            if list(value) != [CHANNELS_PLACEHOLDER]:
+                raise ValueError(f"{where}: unknown placeholder {sorted(value)} (only "
+                                 f'{{"{CHANNELS_PLACEHOLDER}": "joinedup/channels.yml"}} is substituted)')
+            return list(channels)
+        return {k: fill_placeholders(v, channels, f"{where}: {k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(v, channels, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
 
 
 def suite_columns(names: list[str]) -> list[str]:
@@ -56,14 +88,15 @@ def gx_context() -> tuple[Any, Any]:
 
 
 def expectation_suite(name: str) -> Any:
-    """The suite expectations/<name>.json (from JOINEDUP_EXPECTATIONS when set), loaded once per folder."""
-    return _suite_at(str(suites_dir()), name)
+    """The suite expectations/<name>.json (from JOINEDUP_EXPECTATIONS when set), loaded once per folder and
+    channel list."""
+    return _suite_at(str(suites_dir()), name, tuple(channel_names()))
 
 
 @cache
-def _suite_at(folder: str, name: str) -> Any:
+def _suite_at(folder: str, name: str, channels: tuple[str, ...]) -> Any:
     import great_expectations as gx
 
     ctx, _ = gx_context()
-    doc = _suite_doc(folder, name)
+    doc = _suite_doc(folder, name, channels)
     return ctx.suites.add_or_update(gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"]))

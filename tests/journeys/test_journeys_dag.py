@@ -30,6 +30,16 @@ def test_scheduled_on_every_channel_asset(dag) -> None:
     assert dag.catchup is False and dag.max_active_runs == 1
 
 
+def test_dbt_gets_the_channel_list_from_channels_yml(dag) -> None:
+    """cosmos passes `--vars` with joinedup.channels.dbt_vars() to every dbt task (dbt_project.yml has none)."""
+    from joinedup.channels import dbt_vars
+
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.") and hasattr(t, "vars")]
+    assert dbt_tasks
+    for t in dbt_tasks:
+        assert t.vars == dbt_vars(), t.task_id
+
+
 def test_order_pool_and_outlet(dag) -> None:
     order = [t.task_id for t in dag.topological_sort()]
     dbt_tasks = [t for t in order if t.startswith("dbt_build.")]

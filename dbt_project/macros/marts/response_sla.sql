@@ -9,6 +9,7 @@ contacts as (
 
 targets as (
     select * from {{ targets }}
+    where target_minutes is not null  -- a channel's "no target" row (web_form) judges nothing
 ),
 
 judged as (

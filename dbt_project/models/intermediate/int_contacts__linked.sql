@@ -5,7 +5,7 @@
 with
 
 contacts as (
-    select * from {{ ref('int_contacts__unioned') }}
+    select * from {{ ref('stg_lake__contacts') }}
 ),
 
 links as (

@@ -1,11 +1,14 @@
 {#-
-    Every channel lands in the lake in the canonical contact schema (docs/data-contract.md), so each channel's
-    staging model is the same rename-and-cast over its own source. Identity fields (names, emails, phones,
-    handles, addresses, free text) are deliberately not selected: they stay in the lake and the identity store.
+    Every channel lands in the lake in the canonical contact schema (docs/data-contract.md), so one
+    rename-and-cast covers them all. Only the configured channels (var `channels`, from joinedup/channels.yml)
+    are kept; the source's accepted_channels test fails the build when the lake holds any other. Identity
+    fields (names, emails, phones, handles, addresses, free text) are deliberately not selected: they stay in
+    the lake and the identity store.
 -#}
-{% macro stg_contacts(channel) %}
-with source as (
-    select * from {{ source('lake', channel) }}
+with
+
+source as (
+    select * from {{ source('lake', 'contacts') }}
 ),
 
 renamed as (
@@ -23,7 +26,11 @@ renamed as (
         cast(wait_seconds as bigint) as wait_seconds,
         cast(handle_seconds as bigint) as handle_seconds
     from source
+),
+
+configured as (
+    select * from renamed
+    where channel in {{ channel_literals() }}
 )
 
-select * from renamed
-{% endmacro %}
+select * from configured

@@ -1,1 +1,0 @@
-{{ stg_contacts('face_to_face') }}

@@ -1,0 +1,42 @@
+"""dbt invocations outside cosmos (parse, docs, tests), always with the vars channels.yml gives.
+
+The channel list reaches dbt only as vars (`joinedup.channels.dbt_vars`): cosmos passes them through
+`ProjectConfig(dbt_vars=...)`, and every other dbt command goes through `dbt_command` here, so none can run
+with a channel list other than the configured one (and none silently without: dbt_project.yml has no default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from joinedup.channels import dbt_vars_arg
+
+
+def dbt_command(args: Sequence[str], project: Path) -> list[str]:
+    """`args` (e.g. ["parse"]) for the project at `project`, its profiles.yml and the channels' vars."""
+    return [*args, "--project-dir", str(project), "--profiles-dir", str(project), *dbt_vars_arg()]
+
+
+def run_dbt(args: Sequence[str], project: Path) -> Any:
+    """Run dbt in this process (dbtRunner); returns its dbtRunnerResult (success, result, exception)."""
+    from dbt.cli.main import dbtRunner
+
+    return dbtRunner().invoke(dbt_command(args, project))
+
+
+def generate_docs(project: Path, target_dir: Path) -> Path:
+    """`dbt docs generate --static` into target_dir (one self-contained HTML file); returns target_dir.
+
+    It reads the warehouse's catalog, so under Airflow it runs in the `duckdb` pool like every warehouse task,
+    and the handle dbt-duckdb keeps is released before and after (see joinedup.inprocess).
+    """
+    from joinedup.publish.warehouse import before_open
+
+    before_open()
+    res = run_dbt(["docs", "generate", "--static", "--quiet", "--target-path", str(target_dir)], project)
+    before_open()  # the docs run opened the warehouse in this process
+    if not res.success or not (target_dir / "static_index.html").exists():
+        raise RuntimeError(f"dbt docs generate failed in {project}: {res.exception}")
+    return target_dir
