@@ -46,8 +46,7 @@ def test_a_filter_keeping_everything_rederives_every_mart_exactly(pipeline) -> N
 def _dbt_marts_on(paths, tmp_path: Path, keep: str, marts: list[str]) -> Path:
     """The marts as dbt builds them (the mart models, not the published SQL) on a copy of the warehouse whose
     fct_contacts holds only the contacts `keep` (a condition on fct_contacts) selects."""
-    from dbt.cli.main import dbtRunner
-
+    from joinedup.dbt_cli import run_dbt
     from joinedup.inprocess import pipeline_env, release_dbt_connection
 
     warehouse = tmp_path / "warehouse.duckdb"
@@ -55,8 +54,7 @@ def _dbt_marts_on(paths, tmp_path: Path, keep: str, marts: list[str]) -> Path:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"delete from marts.fct_contacts where not ({keep})")
     with pipeline_env(replace(paths, warehouse=warehouse)):
-        res = dbtRunner().invoke(["run", "--select", *marts, "--project-dir", str(PROJECT),
-                                  "--profiles-dir", str(PROJECT), "--target-path", str(tmp_path / "dbt-target")])
+        res = run_dbt(["run", "--select", *marts, "--target-path", str(tmp_path / "dbt-target")], PROJECT)
     release_dbt_connection()  # dbt-duckdb keeps its handle open in this process
     assert res.success, res.exception
     assert sorted(r.node.name for r in res.result.results) == sorted(marts)
