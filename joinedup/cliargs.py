@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click: see joinedup.cli
@@ -33,6 +34,11 @@ def _day(value: str) -> date:
 def parse_day(value: str | date) -> date:
     """A local calendar day written YYYY-MM-DD."""
     return value if isinstance(value, date) else _day(value)
+
+
+def first_day_option(default: str) -> Any:
+    """`--start`, the first local day of a simulation, parsed by parse_day."""
+    return typer.Option(default, "--start", parser=parse_day, metavar="YYYY-MM-DD", help="First local day.")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from joinedup.cliargs import UserError, parse_day
+from joinedup.cliargs import UserError, first_day_option
 from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
 from joinedup.report.summary import PipelineSummary
 
@@ -79,8 +79,7 @@ def demo_command(
     out: Path = typer.Option(Path("demo"), "--out", help="Folder for everything the demo writes."),
     citizens: int = typer.Option(20_000, "--citizens", min=100, help="Citizens in the simulated register."),
     days: int = typer.Option(60, "--days", min=1, help="Days of contacts."),
-    start: date = typer.Option("2025-03-03", "--start", parser=parse_day, metavar="YYYY-MM-DD",
-                               help="First local day."),
+    start: date = first_day_option("2025-03-03"),
     seed: int = typer.Option(42, "--seed", help="Simulator seed."),
 ) -> None:
     """Simulate a council, run every ingest DAG and then `journeys` with dag.test(), and print a summary."""

@@ -75,12 +75,8 @@ class PipelinePaths:
                    analytics=work / "analytics" / "joinedup_analytics.duckdb", reports=work / "reports")
 
     def env(self) -> dict[str, str]:
-        return {
-            "JOINEDUP_EXPORTS": str(self.exports), "JOINEDUP_REGISTER": str(self.register),
-            "JOINEDUP_LAKE": str(self.lake), "JOINEDUP_IDENTITY": str(self.identity),
-            "JOINEDUP_WAREHOUSE": str(self.warehouse), "JOINEDUP_ANALYTICS": str(self.analytics),
-            "JOINEDUP_REPORTS": str(self.reports),
-        }
+        """The variables joinedup.paths reads, one per location it lists."""
+        return {var: str(getattr(self, name)) for name, (var, _, _) in paths.LOCATIONS.items()}
 
 
 @dataclass

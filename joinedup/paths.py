@@ -12,51 +12,67 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = [
-    "analytics_path", "dbt_execution_mode", "dbt_project_dir", "exports_root", "identity_root", "lake_root",
-    "register_path", "reports_root", "warehouse_path",
+    "LOCATIONS", "analytics_path", "dbt_execution_mode", "dbt_project_dir", "exports_root", "identity_root",
+    "lake_root", "location", "register_path", "reports_root", "warehouse_path",
 ]
 
 
-def _path(var: str, default: str) -> Path:
+# The pipeline's locations: name -> (environment variable, local default, what lives there). The one list: the
+# accessors below, the in-process runner (joinedup.inprocess.PipelinePaths) and the docs' table read it.
+LOCATIONS: dict[str, tuple[str, str, str]] = {
+    "exports": ("JOINEDUP_EXPORTS", "data/exports",
+                "landing zone of the channels' exports, any fsspec URL or a local path (restricted: raw PII)"),
+    "lake": ("JOINEDUP_LAKE", "data/lake",
+             "landed contacts (restricted), quarantine, audit and the link step's pseudonymous outputs"),
+    "register": ("JOINEDUP_REGISTER", "data/register/citizens.csv", "the citizen register (CRM export) as delivered"),
+    "identity": ("JOINEDUP_IDENTITY", "data/identity",
+                 "restricted identity store: linkage state, contact -> person mapping, review queue"),
+    "warehouse": ("JOINEDUP_WAREHOUSE", "data/warehouse/joinedup.duckdb",
+                  "the DuckDB file dbt builds into (restricted, single writer)"),
+    "analytics": ("JOINEDUP_ANALYTICS", "data/analytics/joinedup_analytics.duckdb",
+                  "the published analytics DuckDB file BI users open read-only"),
+    "reports": ("JOINEDUP_REPORTS", "data/reports", "the report folder"),
+}
+
+
+def location(name: str) -> Path:
+    """The configured path of LOCATIONS[name]."""
+    var, default, _ = LOCATIONS[name]
     return Path(os.environ.get(var, default))
 
 
 def exports_root() -> str:
-    """The landing zone of the channels' exports: any fsspec URL or a local path (restricted: raw PII)."""
-    return os.environ.get("JOINEDUP_EXPORTS", "data/exports")
+    """A URL as well as a path: fsspec reads exports from wherever they land."""
+    var, default, _ = LOCATIONS["exports"]
+    return os.environ.get(var, default)
 
 
 def lake_root() -> Path:
-    """The lake: landed contacts (raw, restricted), quarantine, audit and the link step's pseudonymous outputs."""
-    return _path("JOINEDUP_LAKE", "data/lake")
+    return location("lake")
 
 
 def identity_root() -> Path:
-    """Restricted identity store: linkage state, contact -> person mapping, review queue."""
-    return _path("JOINEDUP_IDENTITY", "data/identity")
+    return location("identity")
 
 
 def register_path() -> Path:
-    """The citizen register (CRM export) as delivered."""
-    return _path("JOINEDUP_REGISTER", "data/register/citizens.csv")
+    return location("register")
 
 
 def warehouse_path() -> Path:
-    """The DuckDB file dbt builds into (restricted, single writer)."""
-    return _path("JOINEDUP_WAREHOUSE", "data/warehouse/joinedup.duckdb")
+    return location("warehouse")
 
 
 def analytics_path() -> Path:
-    """The published analytics DuckDB file BI users open read-only."""
-    return _path("JOINEDUP_ANALYTICS", "data/analytics/joinedup_analytics.duckdb")
+    return location("analytics")
 
 
 def reports_root() -> Path:
-    return _path("JOINEDUP_REPORTS", "data/reports")
+    return location("reports")
 
 
 def dbt_project_dir() -> Path:
-    return _path("JOINEDUP_DBT_PROJECT", str(PROJECT_ROOT / "dbt_project"))
+    return Path(os.environ.get("JOINEDUP_DBT_PROJECT", str(PROJECT_ROOT / "dbt_project")))
 
 
 DBT_EXECUTION_MODES = ("watcher", "local")

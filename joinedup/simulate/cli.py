@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from joinedup.cliargs import parse_day
+from joinedup.cliargs import first_day_option
 from joinedup.simulate.run import Summary, simulate
 
 
@@ -33,8 +33,7 @@ def simulate_command(
     out: Path = typer.Option(..., "--out", help="Folder to write register/, exports/ and truth/ into."),
     citizens: int = typer.Option(2_000, "--citizens", min=1, help="Citizens in the register."),
     days: int = typer.Option(30, "--days", min=1, help="Days of contacts to simulate."),
-    start: date = typer.Option("2025-01-06", "--start", parser=parse_day, metavar="YYYY-MM-DD",
-                               help="First local day."),
+    start: date = first_day_option("2025-01-06"),
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same bytes."),
 ) -> None:
     """Simulate a council's citizens and their contacts across every channel."""

@@ -25,8 +25,7 @@ judged as (
         coalesce(contacts.response_seconds <= targets.target_minutes * 60, false) as is_met
     from contacts
     inner join targets
-        on contacts.channel = targets.channel
-        and (targets.platform is null or targets.platform = contacts.platform)
+        on {{ sla_target_applies('targets', 'contacts') }}
 ),
 
 final as (

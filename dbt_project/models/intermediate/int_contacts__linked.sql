@@ -45,8 +45,7 @@ joined as (
     left join links on contacts.contact_id = links.contact_id
     left join costs on contacts.channel = costs.channel
     left join primary_targets
-        on contacts.channel = primary_targets.channel
-        and (primary_targets.platform is null or primary_targets.platform = contacts.platform)
+        on {{ sla_target_applies('primary_targets', 'contacts') }}
 ),
 
 final as (
