@@ -10,6 +10,8 @@ citizen; the rest become pseudonymous persons.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +34,11 @@ def pseudonym(anchor_contact_id: str) -> str:
     return "P" + digest[:15]
 
 
-def identifier_hash(kind: str, value: str) -> str:
-    """Identifiers are remembered as hashes: equality is all a later run needs."""
-    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:20]
+def identifier_hash(kind: str, value: str, key: bytes) -> str:
+    """Identifiers are remembered as hashes: equality is all a later run needs. Keyed (HMAC-SHA256) and
+    separated by kind, so the hashes cannot be reversed by hashing a dictionary of phone numbers or e-mail
+    addresses (the UK mobile range is 10^9 values: minutes for an unkeyed hash), nor matched across kinds."""
+    return hmac.digest(key, kind.encode() + b"\x1f" + value.encode(), "sha256").hex()[:20]
 
 
 MAX_NAMES_PER_COMPONENT = 16
@@ -106,8 +110,8 @@ class ClusterResult:
     rejected: pd.DataFrame  # audit of refused edges (REJECTED_COLUMNS)
 
 
-def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, shared: dict[str, set] | None = None
-                  ) -> tuple[list[tuple[int, int, str]], list[dict]]:
+def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, shared: dict[str, set] | None = None,
+                  identifier_key: bytes | None = None) -> tuple[list[tuple[int, int, str]], list[dict]]:
     """Chain edges between contacts sharing an identifier, with merge protection.
 
     Refused: junk values, values on too many contacts, values the register shows are shared
@@ -117,6 +121,7 @@ def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, share
     from linkage.phones import is_personal
 
     settings = settings or load_settings()
+    identifier_key = identifier_key or secrets.token_bytes(32)  # hashes that only this call compares
     policy: EdgePolicy = settings.edges
     shared = shared or {}
     edges: list[tuple[int, int, str]] = []
@@ -139,7 +144,7 @@ def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, share
                 reason = "fanout"
             if reason:
                 bad[k] = True
-                rejected.append({"identifier": kind, "reason": reason, "key_hash": identifier_hash(kind, uniq[k]),
+                rejected.append({"identifier": kind, "reason": reason, "key_hash": identifier_hash(kind, uniq[k], identifier_key),
                                  "contacts_sharing_value": int(counts[k])})
         group = np.repeat(np.arange(len(uniq)), counts)
         same = np.flatnonzero((v[1:] == v[:-1]) & ~bad[group[1:]]) + 1
@@ -155,15 +160,20 @@ def contact_edges(std: pd.DataFrame, settings: LinkSettings | None = None, share
 def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[str, frozenset],
             occurred_at: pd.Series, previous: pd.DataFrame | None = None,
             id_index: pd.DataFrame | None = None, shared: dict[str, set] | None = None,
-            citizen_names: dict[str, Name] | None = None, settings: LinkSettings | None = None) -> ClusterResult:
+            citizen_names: dict[str, Name] | None = None, settings: LinkSettings | None = None,
+            identifier_key: bytes | None = None) -> ClusterResult:
     """Assign person ids to the contacts in `std` (standardised, positional index).
 
     previous: contact_id, person_id, citizen_id from earlier runs.
-    id_index: kind, key_hash, person_id, citizen_id from earlier runs.
+    id_index: kind, key_hash, person_id, citizen_id from earlier runs, hashed with `identifier_key`.
     citizen_names: citizen id -> (given, given_canon, family, dob) from the register, for the citizens a
         component can get (see Components); None skips that check.
     """
     settings = settings or load_settings()
+    if identifier_key is None:
+        if id_index is not None and len(id_index):
+            raise ValueError("remembered identifiers need the key their hashes were made with")
+        identifier_key = secrets.token_bytes(32)
     n = len(std)
     prev = previous if previous is not None else pd.DataFrame(columns=["contact_id", "person_id", "citizen_id"])
     idx = id_index if id_index is not None else pd.DataFrame(columns=["kind", "key_hash", "person_id", "citizen_id"])
@@ -210,7 +220,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
                 via[i] = edge
 
     # 1. contacts sharing an identifier in this run
-    edges, rej = contact_edges(std, settings, shared)
+    edges, rej = contact_edges(std, settings, shared, identifier_key)
     rejected.extend(rej)
     for a, b, kind in edges:
         apply(a, b, kind)
@@ -221,7 +231,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             col = std[kind].dropna()
             if col.empty:
                 continue
-            hashes = pd.Series([identifier_hash(kind, v) for v in col], index=col.index)
+            hashes = pd.Series([identifier_hash(kind, v, identifier_key) for v in col], index=col.index)
             known = idx[idx["kind"] == kind].drop_duplicates("key_hash").set_index("key_hash")["person_id"]
             hit = hashes.map(known).dropna()
             for pos, pid in hit.items():

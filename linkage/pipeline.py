@@ -34,7 +34,7 @@ from linkage.predict import match_batch
 from linkage.prepare import PreparedRegister, prepare_register
 from linkage.settings import LinkSettings, load_settings
 from linkage.standardise import standardise
-from linkage.state import TABLES, State, load_state, merge_rows, save_table
+from linkage.state import TABLES, State, StateKeyError, load_state, merge_rows, save_table
 from linkage.train import train
 
 OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
@@ -151,11 +151,12 @@ def cluster_contacts(pred: Predictions, reg: PreparedRegister, state: State, set
     contacts = pred.contacts
     occurred = contacts["occurred_at"] if "occurred_at" in contacts else pd.Series(
         [None] * len(contacts), dtype=object)
-    keys = _identifier_keys(pred.standardised)
+    keys = _identifier_keys(pred.standardised, state.identifier_key)
     remembered, previous = _remembered(state, contacts, keys)
     result = cluster(pred.standardised, matched, decisions.forbidden(), occurred,
                      previous=previous, id_index=remembered, shared=_shared_in_register(reg, settings),
-                     citizen_names=_citizen_names(reg, matched, previous, remembered), settings=settings)
+                     citizen_names=_citizen_names(reg, matched, previous, remembered), settings=settings,
+                     identifier_key=state.identifier_key)
     return Clustering(result, keys)
 
 
@@ -192,20 +193,23 @@ def refusals(pred: Predictions, clustering: Clustering) -> pd.DataFrame:
 def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, model: Model | str | Path | None = None,
          state_dir: str | Path | None = None, settings: LinkSettings | None = None,
          stats: LinkStats | None = None, model_out: str | Path | None = None,
-         workers: int | None = None) -> pd.DataFrame:
+         workers: int | None = None, identifier_key: bytes | None = None) -> pd.DataFrame:
     """Link contacts to register citizens or pseudonymous persons; see OUTPUT_COLUMNS.
 
     register: `citizen_id` + any register columns (strings), or one already prepared (a caller linking
     several chunks, or a daily run with linkage.register_cache, prepares it once). contacts: `contact_id` + any
     contact columns. model: a Model, a path to model JSON, or None (reuse the state's, else train one without
     labels). state_dir: the identity store for incremental runs (None: stateless). settings: None reads them
-    from configuration (linkage.settings.load_settings).
+    from configuration (linkage.settings.load_settings). identifier_key: the secret the state's identifier hashes
+    are keyed with (required with state_dir; the pipeline uses its pseudonymisation key).
     """
     stats = stats if stats is not None else LinkStats()
     settings = settings or load_settings()
     if len(contacts) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
-    state = load_state(state_dir)
+    if state_dir is not None and not identifier_key:
+        raise StateKeyError("a linkage state remembers identifiers as keyed hashes: give link() identifier_key")
+    state = load_state(state_dir, identifier_key)
     decisions = Decisions.of(state)
 
     with _timed(stats, "register"):
@@ -298,13 +302,13 @@ def _remembered(state: State, contacts: pd.DataFrame, keys: pd.DataFrame) -> tup
     return remembered, previous.drop_duplicates("contact_id")
 
 
-def _identifier_keys(std: pd.DataFrame) -> pd.DataFrame:
+def _identifier_keys(std: pd.DataFrame, key: bytes) -> pd.DataFrame:
     """kind, key_hash of every identifier the contacts carry, positioned like `std` (see _persist)."""
     parts = []
     for kind in CONTACT_EDGE_KINDS:
         col = std[kind].dropna()
         parts.append(pd.DataFrame({"kind": pd.Series(kind, index=range(len(col)), dtype=object),
-                                   "key_hash": pd.Series([identifier_hash(kind, v) for v in col], dtype=object),
+                                   "key_hash": pd.Series([identifier_hash(kind, v, key) for v in col], dtype=object),
                                    "pos": col.index.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 

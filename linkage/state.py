@@ -1,7 +1,8 @@
 """The restricted identity store: a directory of Parquet tables a caller passes as `state_dir`.
 
 persons.parquet      contact_id -> person_id, citizen_id, decision (every contact ever linked)
-identifiers.parquet  kind, key_hash -> person_id (hashed identifiers for incremental linking)
+identifiers.parquet  kind, key_hash -> person_id (identifiers as keyed hashes, for incremental linking)
+identifiers.key_check  a keyed hash of a constant: which key the identifier hashes were made with
 decisions.parquet    clerical review decisions (contact_id, citizen_id, decision, decided_at)
 aliases.parquet      old_person_id -> person_id when a pseudonymous person later proved a citizen
 rejected_edges.parquet  audit of edges refused by merge protection, when scoring and when clustering
@@ -10,6 +11,9 @@ model.json           the model the last run used (reused by later runs for stabl
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +37,22 @@ TABLES = {
 HISTORY_TABLES = {"persons": ["contact_id"], "identifiers": ["kind", "key_hash"]}
 
 
+KEY_CHECK = "identifiers.key_check"
+
+
+class StateKeyError(ValueError):
+    """The linkage state's identifier hashes were made with another key than the one given."""
+
+
+def key_check(key: bytes) -> str:
+    return hmac.new(key, b"joinedup identifier key check", hashlib.sha256).hexdigest()
+
+
 @dataclass
 class State:
     root: Path | None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    identifier_key: bytes | None = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.tables:  # a history table, read whole only when someone asks for all of it
@@ -99,13 +115,32 @@ def _read(path: Path | None, name: str) -> pd.DataFrame:
     return df.assign(**{c: pd.Series(None, index=df.index, dtype=object) for c in missing}) if missing else df
 
 
-def load_state(root: str | Path | None) -> State:
-    """The small tables now; the history tables (persons, identifiers) on first use."""
+def load_state(root: str | Path | None, identifier_key: bytes | None = None) -> State:
+    """The small tables now; the history tables (persons, identifiers) on first use.
+
+    A state on disk remembers identifiers as hashes keyed with `identifier_key` (needed to link; without it the
+    state opens for its other tables only, e.g. to store review decisions); a key
+    other than the one they were made with (a rotation, or a state from before identifiers were keyed) is
+    refused, since its hashes would silently match nothing: `joinedup relink` rebuilds the state under the
+    new key. A stateless run hashes with a key of its own that nothing outlives.
+    """
     if root is None:
         return State(None, {n: _empty(n) for n in TABLES})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    state = State(root)
+    check = root / KEY_CHECK
+    if not identifier_key:
+        identifier_key = None
+    elif (root / "identifiers.parquet").exists():
+        if not check.exists() or check.read_text().strip() != key_check(identifier_key):
+            raise StateKeyError(
+                f"the identifier hashes in {root} were made with another key than the one configured (a key "
+                "rotation, or a state from before identifiers were keyed): run `joinedup relink` to rebuild them")
+    else:
+        tmp = check.with_name(f".{KEY_CHECK}.tmp")
+        tmp.write_text(key_check(identifier_key))
+        tmp.replace(check)
+    state = State(root, identifier_key=identifier_key)
     state.tables = {n: _read(state.path(n), n) for n in TABLES if n not in HISTORY_TABLES}
     return state
 

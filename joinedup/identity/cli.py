@@ -23,11 +23,20 @@ def link_command(
     from linkage.pipeline import LinkStats, link
     from linkage.review import review_queue
 
+    key = None
+    if state_dir is not None:  # the state remembers identifiers as hashes keyed with the pseudonymisation key
+        from joinedup.cliargs import UserError
+        from joinedup.identity.pseudonym import PseudonymKeyError, load_key
+
+        try:
+            key = load_key()
+        except PseudonymKeyError as exc:
+            raise UserError(str(exc)) from exc
     t0 = time.perf_counter()
     reg, con = read_table(register), read_table(contacts)
     mdl = Model.load(model) if model else None
     stats = LinkStats()
-    result = link(reg, con, model=mdl, state_dir=state_dir, stats=stats, model_out=save_model)
+    result = link(reg, con, model=mdl, state_dir=state_dir, stats=stats, model_out=save_model, identifier_key=key)
     write_table(result, out)
     if review_out:
         write_table(review_queue(result, reg, con), review_out)

@@ -1,5 +1,11 @@
 """The link step: give every landed contact a person, keep PII in the identity store, publish only keyed hashes.
 
+It is the border between the zones. It reads the restricted lake (landed contacts with names, addresses,
+identifiers and message text) and writes the pseudonymous lake dbt reads, `linked/contacts.parquet` and
+`linked/persons.parquet`: keys, coarse attributes, times and outcomes, and nothing else (PSEUDONYMOUS_COLUMNS).
+No file outside the restricted zone maps a source contact id, or any PII, to a key: that mapping lives in the
+identity store (`contact_keys`, `person_keys`).
+
 Incremental: contacts already in the identity store keep their person; only new contact ids are linked, against
 the register and the persons remembered from earlier runs. The identity store gains the day's links and the
 renames the linker made (not a rewrite of the history); the pseudonymous lake outputs are derived whole from it,
@@ -27,6 +33,10 @@ LINK_COLUMNS = (
     "postcode", "address_line", "email", "phone", "handle", "platform", "display_name", "location", "message_text",
     "reference_id", "case_ref",
 )
+# What leaves the restricted zone about a contact, besides its keys and link decision: when, where, about what,
+# and how it went. No identifier, no name, no address, no free text, no source id.
+PSEUDONYMOUS_COLUMNS = ("channel", "platform", "source_system", "direction", "service", "outcome", "occurred_at",
+                        "first_response_at", "resolved_at", "wait_seconds", "handle_seconds")
 LINK_CHUNK = 1_000_000  # contacts per linkage call: 5.3 GB peak PSS (bench/linkage_scale.py), a year in 3 calls
 
 
@@ -83,7 +93,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
     stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size,
-                                  settings or load_settings())
+                                  settings or load_settings(), key)
     try:
         with duckdb.connect() as con:
             _raw_view(con, lake)
@@ -109,22 +119,24 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             register_view(con, register_path)
             con.register("attrs_df", person_attributes(con, latest.date() if latest is not None
                                                        else date(2000, 1, 1)))
-            known_keys(con, lake, identity, key)
+            known_keys(con, identity, key)
             add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key,
                       "contact")
             add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key,
                       "person")
-            contact_persons = con.sql("""
-                select l.contact_id, c.contact_key, p.person_key, l.decision, l.match_probability
+            contact_table = con.sql(f"""
+                select c.contact_key, p.person_key, l.decision as link_decision, l.match_probability,
+                       {', '.join(f'r.{col}' for col in PSEUDONYMOUS_COLUMNS)}
                 from links l join contact_keys c using (contact_id) join person_keys p using (person_id)
-                order by l.contact_id""").to_arrow_table()
+                join raw r using (contact_id)
+                order by c.contact_key""").to_arrow_table()
             person_table = con.sql("""
                 select p.person_key, a.is_registered, a.age_band, a.postcode_district
                 from attrs_df a join person_keys p using (person_id)
                 order by p.person_key""").to_arrow_table()
             counts = con.execute("""select count(*), count(citizen_id), count(*) filter (where decision = 'review')
                                     from links""").fetchone()
-            if contact_persons.num_rows != counts[0] or person_table.num_rows != \
+            if contact_table.num_rows != counts[0] or person_table.num_rows != \
                     con.execute("select count(*) from attrs_df").fetchone()[0]:
                 raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
             con.execute("detach database if exists old_store")
@@ -132,7 +144,8 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     finally:
         for f in work.iterdir():
             f.unlink()
-    write_parquet_atomic(contact_persons, lake / "linked" / "contact_persons.parquet")
+    write_parquet_atomic(contact_table, lake / "linked" / "contacts.parquet")
+    (lake / "linked" / "contact_persons.parquet").unlink(missing_ok=True)  # the old layout's id -> key map
     write_parquet_atomic(person_table, lake / "linked" / "persons.parquet")
     (identity / KEY_CHECK_FILE).write_text(key_check(key))
     return LinkStepResult(

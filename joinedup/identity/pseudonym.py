@@ -67,24 +67,27 @@ def key_check(key: bytes) -> str:
     return keyed_hashes(["joinedup key check"], key, "check")[0] or ""
 
 
-def known_keys(con: duckdb.DuckDBPyConnection, lake: Path, identity: Path, key: bytes) -> None:
+def known_keys(con: duckdb.DuckDBPyConnection, identity: Path, key: bytes) -> None:
     """`old_contact_keys` and `old_person_keys`: the keyed hashes published last time, if made with this key.
 
     A daily run then hashes only the day's new contacts and persons, not the history again. A different key
     (rotation) finds nothing here and re-keys everything.
     """
-    check = identity / KEY_CHECK_FILE
-    contact_file, store = lake / "linked" / "contact_persons.parquet", identity / IDENTITY_DB
-    reuse = check.exists() and check.read_text() == key_check(key) and contact_file.exists() and store.exists()
+    check, store = identity / KEY_CHECK_FILE, identity / IDENTITY_DB
+    reuse = check.exists() and check.read_text() == key_check(key) and store.exists()
     if reuse:
-        con.execute(f"create table old_contact_keys as select contact_id, contact_key "
-                    f"from read_parquet('{contact_file}')")
         con.execute(f"attach '{store}' as store (read_only)")
-        con.execute("create table old_person_keys as select person_id, person_key from store.person_keys")
+        tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'store'").fetchall()}
+        reuse = {"contact_keys", "person_keys"} <= tables  # a store from before contact_keys re-keys once
+        if reuse:
+            con.execute("create table old_contact_keys as select contact_id, contact_key from store.contact_keys")
+            con.execute("create table old_person_keys as select person_id, person_key from store.person_keys")
         con.execute("detach store")
-    else:
-        con.execute("create table old_contact_keys (contact_id varchar, contact_key varchar)")
-        con.execute("create table old_person_keys (person_id varchar, person_key varchar)")
+    if reuse:
+        return
+    con.execute("create table old_contact_keys (contact_id varchar, contact_key varchar)")
+    con.execute("create table old_person_keys (person_id varchar, person_key varchar)")
 
 
 def add_keys(con: duckdb.DuckDBPyConnection, table: str, ids_sql: str, id_col: str, key_col: str,

@@ -39,7 +39,7 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     transaction on a copy of the file: the history is not rewritten, and a caseworker who has the store open
     keeps reading the old file while the new one replaces it.
 
-    `con` must hold `raw` (every landed contact) and `person_keys`; the store is attached to it as `store`.
+    `con` must hold `raw` (every landed contact), `contact_keys` and `person_keys`; the store is attached to it as `store`.
     """
     target = identity / IDENTITY_DB
     tmp = target.with_name(f".{IDENTITY_DB}.{os.getpid()}.tmp")
@@ -62,6 +62,7 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
                                   or l.citizen_id is distinct from s.citizen_id)""")
         con.execute("delete from store.contact_links where contact_id not in (select contact_id from raw)")
         con.execute("create or replace table store.person_keys as select * from person_keys order by person_id")
+        con.execute("create or replace table store.contact_keys as select * from contact_keys order by contact_id")
         for name in ("persons", "identifiers"):  # were copied here before; contact_links says the same
             con.execute(f"drop table if exists store.linkage_{name}")
         for name in STORE_STATE_TABLES:

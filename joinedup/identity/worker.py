@@ -22,7 +22,7 @@ from linkage.settings import LinkSettings
 
 
 def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
-                      chunk_size: int, settings: LinkSettings) -> LinkStats:
+                      chunk_size: int, settings: LinkSettings, key: bytes) -> LinkStats:
     """In the linking process: link `new_path` chunk by chunk (each incrementally, against what the store holds
     after the previous chunk) and write the fresh links to `out_path`."""
     pa.set_cpu_count(1)  # no Arrow threads alive when the linker forks its workers
@@ -34,7 +34,7 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
     for batch in source.iter_batches(batch_size=chunk_size, use_threads=False):
         chunk = batch.to_pandas(use_threads=False)
         linked = link(register, chunk.astype(object).where(chunk.notna(), None), state_dir=state_dir, stats=stats,
-                      settings=settings)
+                      settings=settings, identifier_key=key)
         frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
         parts.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
     stats.contacts = source.metadata.num_rows
@@ -43,8 +43,8 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
 
 
 def link_in_fresh_process(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
-                          chunk_size: int, settings: LinkSettings) -> LinkStats:
+                          chunk_size: int, settings: LinkSettings, key: bytes) -> LinkStats:
     """`link_new_contacts` in a spawned interpreter (see the module's docstring); its exception is raised here."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(link_new_contacts, register_path, new_path, state_dir, out_path, chunk_size,
-                           settings).result()
+                           settings, key).result()

@@ -57,7 +57,7 @@ def test_the_identity_store_is_updated_day_by_day_in_step_with_the_linker(pipeli
         assert out_of_step == 0
         published, unkeyed = con.execute(f"""
             select count(*), count(*) filter (where k.person_key is null)
-            from read_parquet('{lake}/linked/contact_persons.parquet') c
+            from read_parquet('{lake}/linked/contacts.parquet') c
             left join store.person_keys k using (person_key)""").fetchone()
         assert published == landed and unkeyed == 0
         assert not con.execute("select count(*) from duckdb_tables() where database_name = 'store' "

@@ -29,6 +29,9 @@ HOUSEHOLD = pd.DataFrame([
 ])
 
 
+STATE_KEY = b"test-identifier-key-0123456789abcdef"  # what the pipeline's pseudonymisation key is to link()
+
+
 @pytest.fixture(scope="session")
 def register() -> pd.DataFrame:
     reg = make_register(1500, seed=3).drop(columns=["_handle"])

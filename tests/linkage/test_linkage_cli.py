@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from joinedup.cli import app
 from linkage.pipeline import OUTPUT_COLUMNS
+from tests.linkage.conftest import STATE_KEY
 
 runner = CliRunner()
 
@@ -35,7 +36,8 @@ def test_review_export_and_import_cli(register, contacts_truth, model, tmp_path)
     model.save(tmp_path / "m.json")
     state = tmp_path / "state"
     res = runner.invoke(app, ["link", "--register", str(reg_path), "--contacts", str(con_path), "--out", str(out),
-                              "--model", str(tmp_path / "m.json"), "--state-dir", str(state)])
+                              "--model", str(tmp_path / "m.json"), "--state-dir", str(state)],
+                        env={"JOINEDUP_PSEUDONYM_KEY": STATE_KEY.decode()})
     assert res.exit_code == 0, res.output
     sheet = tmp_path / "review.csv"
     res = runner.invoke(app, ["link-review-export", "--register", str(reg_path), "--contacts", str(con_path),

@@ -12,6 +12,7 @@ from linkage.model import Model
 from linkage.pipeline import OUTPUT_COLUMNS, link
 from linkage.review import import_decisions, review_queue
 from linkage.settings import load_settings
+from tests.linkage.conftest import STATE_KEY
 
 
 def test_output_contract_and_accuracy(register, contacts_truth, model):
@@ -39,7 +40,7 @@ def test_model_json_round_trip_and_term_frequencies(model, prepared):
 
 def test_review_decisions_are_honoured_on_rerun(register, contacts_truth, model, tmp_path):
     con, _ = contacts_truth
-    out = link(register, con, model=model, state_dir=tmp_path)
+    out = link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     queue = review_queue(out, register, con)
     assert len(queue) > 0 and {"contact_given_name", "citizen_given_name"} <= set(queue.columns)
     assert any(c.startswith("w_") for c in queue.columns)
@@ -50,7 +51,7 @@ def test_review_decisions_are_honoured_on_rerun(register, contacts_truth, model,
         {"contact_id": matched["contact_id"], "citizen_id": matched["citizen_id"], "decision": "reject"},
     ])
     assert import_decisions(decisions, tmp_path) == 2
-    again = link(register, con, model=model, state_dir=tmp_path).set_index("contact_id")
+    again = link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY).set_index("contact_id")
     assert again.at[accept["contact_id"], "citizen_id"] == accept["citizen_id"]
     assert again.at[accept["contact_id"], "decision"] == "matched"
     assert again.at[matched["contact_id"], "citizen_id"] != matched["citizen_id"]
@@ -59,9 +60,9 @@ def test_review_decisions_are_honoured_on_rerun(register, contacts_truth, model,
 def test_person_ids_are_stable_across_runs_with_new_data(register, contacts_truth, model, tmp_path):
     con, _ = contacts_truth
     day1, day2 = con.iloc[:2000], con.iloc[2000:]
-    first = link(register, day1, model=model, state_dir=tmp_path)
-    second = link(register, day2, model=model, state_dir=tmp_path)  # incremental: only new contacts
-    rerun = link(register, con, model=model, state_dir=tmp_path)
+    first = link(register, day1, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
+    second = link(register, day2, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)  # incremental: only new contacts
+    rerun = link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     merged = first.merge(rerun, on="contact_id", suffixes=("_1", "_r"))
     assert (merged["person_id_1"] == merged["person_id_r"]).mean() > 0.99
     pseudo = first[first["citizen_id"].isna()]["person_id"]
@@ -70,7 +71,7 @@ def test_person_ids_are_stable_across_runs_with_new_data(register, contacts_trut
     known = day1.merge(first, on="contact_id")
     known = known[known["citizen_id"].isna() & known["email"].notna()].iloc[0]
     new = pd.DataFrame([{"contact_id": "new-1", "email": known["email"], "channel": "email"}])
-    third = link(register, new, model=model, state_dir=tmp_path)
+    third = link(register, new, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     assert third.iloc[0]["person_id"] == known["person_id"]
     # without state, the same data gives the same ids (derived from each cluster's first contact)
     fresh = link(register, day1, model=model)

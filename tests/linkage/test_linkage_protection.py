@@ -13,11 +13,12 @@ from linkage.protection import is_junk
 from linkage.settings import load_settings
 from linkage.standardise import standardise
 from linkage.state import load_state
+from tests.linkage.conftest import STATE_KEY
 
 
 def _link_one(register, model, tmp_path, cid="x1", **fields) -> pd.Series:
     con = pd.DataFrame([{"contact_id": cid, **fields}])
-    out = link(register, con, model=model, state_dir=tmp_path)
+    out = link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     return out.iloc[0]
 
 
@@ -85,11 +86,12 @@ def test_a_person_who_proved_a_citizen_keeps_merge_protection():
     phone = standardise(pd.DataFrame({"contact_id": ["x"], "phone": ["07700 900123"]}), "contact_id")["phone"][0]
     previous = pd.DataFrame({"contact_id": ["a", "b"], "person_id": ["Z", "Z"], "citizen_id": [None, "Z"],
                              "decision": ["unmatched", "matched"]})
-    remembered = pd.DataFrame({"kind": ["phone"], "key_hash": [identifier_hash("phone", phone)],
+    remembered = pd.DataFrame({"kind": ["phone"], "key_hash": [identifier_hash("phone", phone, STATE_KEY)],
                                "person_id": ["Z"], "citizen_id": [None]})
     day = standardise(pd.DataFrame({"contact_id": ["c"], "phone": ["07700 900123"]}), "contact_id")
     out = cluster(day, np.array(["Y"], dtype=object), {}, pd.Series(["2025-06-01T10:00:00Z"]),
-                  previous=previous, id_index=remembered)
+                  previous=previous, id_index=remembered,
+                  identifier_key=STATE_KEY)
     assert out.person_id[0] == "Y" and out.citizen_id[0] == "Y"
     assert out.aliases.empty
     assert "two_citizens" in set(out.rejected["reason"])
@@ -101,19 +103,20 @@ def test_a_remembered_identifier_gets_the_same_protection_as_a_shared_one():
     mobile, landline = "07700 900123", "01632 960001"
     day = standardise(pd.DataFrame({"contact_id": ["c", "d"], "phone": [mobile, landline]}), "contact_id")
     remembered = pd.DataFrame({"kind": ["phone", "phone"],
-                               "key_hash": [identifier_hash("phone", v) for v in day["phone"]],
+                               "key_hash": [identifier_hash("phone", v, STATE_KEY) for v in day["phone"]],
                                "person_id": ["A", "B"], "citizen_id": ["A", "B"]})
     previous = pd.DataFrame({"contact_id": ["a", "b"], "person_id": ["A", "B"], "citizen_id": ["A", "B"],
                              "decision": ["matched", "matched"]})
     occurred = pd.Series(["2025-06-01T10:00:00Z", "2025-06-01T11:00:00Z"])
     out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous,
-                  id_index=remembered, shared={"phone": {day["phone"][0]}})
+                  id_index=remembered, identifier_key=STATE_KEY, shared={"phone": {day["phone"][0]}})
     assert list(out.citizen_id) == [None, None] and not set(out.person_id) & {"A", "B"}
     audit = out.rejected.set_index("contact_id")
     assert audit.at["c", "reason"] == "shared_in_register" and audit.at["c", "other_id"] == "A"
     assert "d" not in audit.index  # landlines join nobody and go unaudited: there are so many
     # without the register saying the mobile is shared, it does identify its person
-    out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous, id_index=remembered)
+    out = cluster(day, np.array([None, None], dtype=object), {}, occurred, previous=previous, id_index=remembered,
+                  identifier_key=STATE_KEY)
     assert out.citizen_id[0] == "A" and out.citizen_id[1] is None
 
 
@@ -130,15 +133,16 @@ def test_a_contact_naming_someone_else_is_not_given_the_citizen_of_an_identifier
     assert list(out.citizen_id) == ["L", None, "L"]
     assert "conflicts_with_citizen" in set(out.rejected["reason"])
     # the same through an identifier remembered from an earlier run
-    remembered = pd.DataFrame({"kind": ["email"], "key_hash": [identifier_hash("email", day["email"][0])],
+    remembered = pd.DataFrame({"kind": ["email"], "key_hash": [identifier_hash("email", day["email"][0], STATE_KEY)],
                                "person_id": ["L"], "citizen_id": ["L"]})
     previous = pd.DataFrame({"contact_id": ["old"], "person_id": ["L"], "citizen_id": ["L"], "decision": ["matched"]})
     later = day.iloc[[1]].reset_index(drop=True)
     out = cluster(later, np.array([None], dtype=object), {}, occurred[:1], previous=previous, id_index=remembered,
-                  citizen_names={"L": luke})
+                  citizen_names={"L": luke}, identifier_key=STATE_KEY)
     assert out.citizen_id[0] is None and out.person_id[0] != "L"
     # without the register record there is nothing to contradict: the old behaviour
-    out = cluster(later, np.array([None], dtype=object), {}, occurred[:1], previous=previous, id_index=remembered)
+    out = cluster(later, np.array([None], dtype=object), {}, occurred[:1], previous=previous, id_index=remembered,
+                  identifier_key=STATE_KEY)
     assert out.citizen_id[0] == "L"
 
 
@@ -163,11 +167,11 @@ def test_clustering_refusals_are_audited_once_with_the_contacts_they_concern(reg
     con = pd.DataFrame({"contact_id": ["p1", "p2"], "email": ["aplin.home@btinternet.com"] * 2,
                         "given_name": ["Rosalind", "Tobias"], "family_name": ["Aplin", "Xerxes"],
                         "channel": ["email", "email"]})
-    link(register, con, model=model, state_dir=tmp_path)
+    link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     audit = load_state(tmp_path)["rejected_edges"]
     row = audit[(audit["stage"] == "cluster") & (audit["reason"] == "conflicting_names")]
     assert {tuple(sorted(r)) for r in zip(row["contact_id"], row["other_id"])} == {("p1", "p2")}
-    link(register, con, model=model, state_dir=tmp_path)
+    link(register, con, model=model, state_dir=tmp_path, identifier_key=STATE_KEY)
     assert len(load_state(tmp_path)["rejected_edges"]) == len(audit)
 
 

@@ -10,6 +10,7 @@ import pytest
 from linkage.model import Model
 from linkage.pipeline import link
 from linkage.settings import PACKAGED, SettingsError, load_settings
+from tests.linkage.conftest import STATE_KEY
 
 
 def test_the_packaged_file_is_the_one_place_defaults_are_written() -> None:
@@ -58,7 +59,7 @@ def test_the_saved_model_holds_learned_parameters_only_and_never_overrides_a_set
         register, contacts_truth, model, tmp_path: Path) -> None:
     con, _ = contacts_truth
     state = tmp_path / "state"
-    link(register, con.head(400), model=model, state_dir=state)
+    link(register, con.head(400), model=model, state_dir=state, identifier_key=STATE_KEY)
     saved = json.loads((state / "model.json").read_text())
     assert "thresholds" not in saved and saved["version"] == 2
     assert set(saved) == {"version", "p_in_register", "trained_on", "comparisons"}

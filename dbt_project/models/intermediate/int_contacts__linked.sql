@@ -5,11 +5,7 @@
 with
 
 contacts as (
-    select * from {{ ref('stg_lake__contacts') }}
-),
-
-links as (
-    select * from {{ ref('stg_linkage__contact_persons') }}
+    select * from {{ ref('stg_linkage__contacts') }}
 ),
 
 costs as (
@@ -23,10 +19,10 @@ primary_targets as (
 
 joined as (
     select
-        links.contact_key,
-        links.person_key,
-        links.link_decision,
-        links.match_probability,
+        contacts.contact_key,
+        contacts.person_key,
+        contacts.link_decision,
+        contacts.match_probability,
         contacts.channel,
         contacts.platform,
         contacts.service,
@@ -42,7 +38,6 @@ joined as (
         primary_targets.target_minutes as sla_target_minutes,
         costs.cost_per_contact_gbp as cost_gbp
     from contacts
-    left join links on contacts.contact_id = links.contact_id
     left join costs on contacts.channel = costs.channel
     left join primary_targets
         on {{ sla_target_applies('primary_targets', 'contacts') }}

@@ -1,19 +1,20 @@
 {#-
-    Every channel lands in the lake in the canonical contact schema (docs/data-contract.md), so one
-    rename-and-cast covers them all. Only the configured channels (var `channels`, from joinedup/channels.yml)
-    are kept; the source's accepted_channels test fails the build when the lake holds any other. Identity
-    fields (names, emails, phones, handles, addresses, free text) are deliberately not selected: they stay in
-    the lake and the identity store.
+    Every configured channel's contacts (var `channels`, from joinedup/channels.yml), renamed and cast from the
+    pseudonymous lake the link step writes; the source's accepted_channels test fails the build when it holds
+    any other channel.
 -#}
 with
 
 source as (
-    select * from {{ source('lake', 'contacts') }}
+    select * from {{ source('linkage', 'contacts') }}
 ),
 
 renamed as (
     select
-        cast(contact_id as varchar) as contact_id,
+        cast(contact_key as varchar) as contact_key,
+        cast(person_key as varchar) as person_key,
+        cast(link_decision as varchar) as link_decision,
+        cast(match_probability as double) as match_probability,
         cast(channel as varchar) as channel,
         cast(platform as varchar) as platform,
         cast(source_system as varchar) as source_system,
