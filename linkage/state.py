@@ -115,6 +115,21 @@ def _read(path: Path | None, name: str) -> pd.DataFrame:
     return df.assign(**{c: pd.Series(None, index=df.index, dtype=object) for c in missing}) if missing else df
 
 
+def verify_identifier_key(root: Path, identifier_key: bytes) -> None:
+    """Refuse a key other than the one the state's identifier hashes were made with; a new state adopts it."""
+    root.mkdir(parents=True, exist_ok=True)
+    check = root / KEY_CHECK
+    if (root / "identifiers.parquet").exists():
+        if not check.exists() or check.read_text().strip() != key_check(identifier_key):
+            raise StateKeyError(
+                f"the identifier hashes in {root} were made with another key than the one configured (a key "
+                "rotation, or a state from before identifiers were keyed): run `joinedup relink` to rebuild them")
+    elif not check.exists() or check.read_text().strip() != key_check(identifier_key):
+        tmp = check.with_name(f".{KEY_CHECK}.tmp")
+        tmp.write_text(key_check(identifier_key))
+        tmp.replace(check)
+
+
 def load_state(root: str | Path | None, identifier_key: bytes | None = None) -> State:
     """The small tables now; the history tables (persons, identifiers) on first use.
 
@@ -128,19 +143,9 @@ def load_state(root: str | Path | None, identifier_key: bytes | None = None) -> 
         return State(None, {n: _empty(n) for n in TABLES})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    check = root / KEY_CHECK
-    if not identifier_key:
-        identifier_key = None
-    elif (root / "identifiers.parquet").exists():
-        if not check.exists() or check.read_text().strip() != key_check(identifier_key):
-            raise StateKeyError(
-                f"the identifier hashes in {root} were made with another key than the one configured (a key "
-                "rotation, or a state from before identifiers were keyed): run `joinedup relink` to rebuild them")
-    else:
-        tmp = check.with_name(f".{KEY_CHECK}.tmp")
-        tmp.write_text(key_check(identifier_key))
-        tmp.replace(check)
-    state = State(root, identifier_key=identifier_key)
+    if identifier_key:
+        verify_identifier_key(root, identifier_key)
+    state = State(root, identifier_key=identifier_key or None)
     state.tables = {n: _read(state.path(n), n) for n in TABLES if n not in HISTORY_TABLES}
     return state
 

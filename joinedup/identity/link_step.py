@@ -26,6 +26,7 @@ from joinedup.identity.store import attach_stored_links, update_identity_db
 from joinedup.identity.worker import link_in_fresh_process
 from joinedup.ingest.lake import write_parquet_atomic
 from linkage.settings import LinkSettings, load_settings
+from linkage.state import verify_identifier_key
 
 # What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
 LINK_COLUMNS = (
@@ -81,6 +82,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     The outputs are derived in DuckDB; only new contacts and persons are hashed.
     """
     state_dir = identity / "linkage"
+    verify_identifier_key(state_dir, key)  # before anything: a rotated key must not half-match old hashes
     work = identity / "_work"  # inside the restricted store: these files hold PII
     work.mkdir(parents=True, exist_ok=True)
     (identity / "contact_links.parquet").unlink(missing_ok=True)  # an older layout's copy of contact_links

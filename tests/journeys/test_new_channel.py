@@ -182,12 +182,12 @@ def test_a_channel_added_by_config_reaches_the_marts_and_the_report(ninth) -> No
 
 
 def test_a_landed_channel_missing_from_config_fails_a_dbt_test(ninth, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lake now holds video_call contacts; with the packaged channels.yml (no video_call) the lake source's
-    accepted_channels test fails naming it, rather than the contacts silently dropping out of the marts."""
+    """The pseudonymous lake now holds video_call contacts; with the packaged channels.yml (no video_call) its
+    contacts source's accepted_channels test fails naming it, rather than the contacts silently dropping out of the marts."""
     paths, work = ninth
     monkeypatch.delenv("JOINEDUP_CHANNELS")
     with pipeline_env(paths):
-        message = dbt_failures(["test", "--select", "source:lake", "--target-path", str(work / "t1")],
+        message = dbt_failures(["test", "--select", "source:linkage.contacts", "--target-path", str(work / "t1")],
                                work / "dbt_project")
     assert "holds channel(s) not configured in joinedup/channels.yml" in message
     assert f": {NEW}" in message
