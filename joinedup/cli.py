@@ -40,6 +40,10 @@ from joinedup.identity.cli import register as _register_link  # noqa: E402
 
 _register_link(app)
 
+from joinedup.identity.rights_cli import register as _register_rights  # noqa: E402
+
+_register_rights(app)
+
 from joinedup.report.cli import register as _register_report  # noqa: E402
 
 _register_report(app)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from joinedup.channels import BUSINESS_TZ, Channel, load_channels
-from joinedup.ingest import audit
+from joinedup.ingest import audit, suppress
 from joinedup.ingest import lake as lk
 from joinedup.ingest.localtime import local_midnight_utc
 from joinedup.ingest.normalise import DayNormaliser
@@ -158,8 +158,9 @@ def _stage(channel: str, day: date, exports: str | None, lake: Path | str | None
         rec["finished_at"] = audit.now()
         manifest["files"].append(rec)
     manifest["status"] = "staged" if blobs else "empty_day"
-    manifest["rows_staged"] = len(norm.rows)
-    return StagedDay(manifest, norm.staged_table(), norm.quarantine_table())
+    staged, quarantine = suppress.apply(norm.staged_table(), norm.quarantine_table(), manifest["files"])
+    manifest["rows_staged"] = staged.num_rows
+    return StagedDay(manifest, staged, quarantine)
 
 
 def validate_staged(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -298,6 +299,7 @@ def summarise(manifest: dict[str, Any]) -> dict[str, Any]:
         "rows_read": sum(f.get("rows_read", 0) for f in files),
         "rows_loaded": sum(f.get("rows_loaded", 0) for f in files),
         "rows_quarantined": sum(f.get("rows_quarantined", 0) for f in files),
+        "rows_suppressed": sum(f.get("rows_suppressed", 0) for f in files),
         "failed_files": [f["file"] for f in files if f.get("status") == "failed"],
         "warnings": sum(len(f.get("warnings", [])) for f in files),
     }
