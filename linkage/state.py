@@ -1,4 +1,5 @@
-"""The restricted identity store: a directory of Parquet tables a caller passes as `state_dir`.
+"""The restricted identity store: a directory of Parquet tables a caller passes as `state_dir`, owner-only (folder
+0700, files 0600: linkage.io) because it holds PII.
 
 persons.parquet      contact_id -> person_id, citizen_id, decision (every contact ever linked)
 identifiers.parquet  kind, key_hash -> person_id (hashed identifiers for incremental linking)
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from linkage.io import make_private, private_dir, private_file
 
 TABLES = {
     "persons": ["contact_id", "person_id", "citizen_id", "decision"],
@@ -103,8 +106,7 @@ def load_state(root: str | Path | None) -> State:
     """The small tables now; the history tables (persons, identifiers) on first use."""
     if root is None:
         return State(None, {n: _empty(n) for n in TABLES})
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    root = private_dir(root)
     state = State(root)
     state.tables = {n: _read(state.path(n), n) for n in TABLES if n not in HISTORY_TABLES}
     return state
@@ -137,7 +139,7 @@ def merge_rows(state: State, name: str, new: pd.DataFrame, aliases: pd.DataFrame
             merged as (select * from kept union all by name select * from latest)
             select {renamed} from merged r left join alias_df a on r.person_id = a.old_person_id
             order by {key}) to '{tmp}' (format parquet)""")
-    tmp.replace(state.root / f"{name}.parquet")
+    make_private(tmp).replace(state.root / f"{name}.parquet")
 
 
 def save_table(state: State, name: str, df: pd.DataFrame) -> None:
@@ -146,5 +148,5 @@ def save_table(state: State, name: str, df: pd.DataFrame) -> None:
     if state.root is None:
         return
     tmp = state.root / f".{name}.parquet.tmp"
-    df.reset_index(drop=True).to_parquet(tmp, index=False)
+    df.reset_index(drop=True).to_parquet(private_file(tmp), index=False)
     tmp.replace(state.root / f"{name}.parquet")
