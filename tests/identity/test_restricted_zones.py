@@ -65,7 +65,7 @@ def test_restricted_zones_are_owner_only_under_umask_022_and_a_loosened_one_is_r
     assert _assert_owner_only(lake / "quarantine") >= 1
     files = _assert_owner_only(identity)
     for expected in ("identity.duckdb", "linkage/persons.parquet", "linkage/model.json",
-                     "linkage/register.prepared/manifest.json", "linkage/register.prepared/std.parquet"):
+                     "linkage/register.prepared/manifest.json", "linkage/register.prepared/std.arrow"):
         assert (identity / expected).is_file(), expected
     assert files >= 8
     stage_day("phone", days[0], str(sim / "exports"), lake, force=True)  # the DAG's staging files hold PII too

@@ -1,4 +1,4 @@
-"""The prepared-register cache is data, not code: Parquet files behind a JSON manifest whose fingerprint is read
+"""The prepared-register cache is data, not code: Arrow IPC files behind a JSON manifest whose fingerprint is read
 first. It gives back exactly what was prepared, never unpickles anything (a planted pickle is not run), prepares
 afresh when the fingerprint differs or the cache is damaged, and is owner-only whatever the umask."""
 
@@ -72,7 +72,7 @@ def test_the_cache_round_trips_exactly_and_is_owner_only(register_csv: Path, tmp
     folder = state / CACHE_DIR
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
-    assert {"manifest.json", "std.parquet", "keys.parquet", "tf.parquet", "fanout.parquet"} <= set(modes)
+    assert {"manifest.json", "std.arrow", "keys.arrow", "tf.arrow", "fanout.arrow"} <= set(modes)
     assert set(modes.values()) == {0o600}, modes
     key = fingerprint(register_csv, load_settings().blocking.max_block)
     assert json.loads((folder / MANIFEST).read_text())["fingerprint"] == key
@@ -99,12 +99,12 @@ def test_a_stale_or_damaged_cache_is_prepared_again(register_csv: Path, tmp_path
     manifest = json.loads((folder / MANIFEST).read_text())
     key = manifest["fingerprint"]
 
-    (folder / "std.parquet").write_bytes(b"not parquet")  # damaged, fingerprint right
+    (folder / "std.arrow").write_bytes(b"not arrow")  # damaged, fingerprint right
     assert load_prepared(folder, key) is None
     _same(first, load_prepared_register(register_csv, state))
     assert load_prepared(folder, key) is not None  # rewritten whole
 
-    (folder / "std.parquet").write_bytes(b"not parquet")  # the cache of another register (or code version)
+    (folder / "std.arrow").write_bytes(b"not arrow")  # the cache of another register (or code version)
     (folder / MANIFEST).write_text(json.dumps({**manifest, "fingerprint": "another register"}))
     assert load_prepared(folder, key) is None
     _same(first, load_prepared_register(register_csv, state))
