@@ -23,6 +23,7 @@ from rich.table import Table
 from joinedup.cliargs import UserError, first_day_option
 from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
 from joinedup.report.summary import PipelineSummary
+from joinedup.zones import private_dir, write_private_text
 
 
 def ensure_demo_key(out: Path) -> None:
@@ -31,9 +32,8 @@ def ensure_demo_key(out: Path) -> None:
         return
     key_file = out / ".secrets" / "pseudonym.key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        private_dir(key_file.parent)
+        write_private_text(key_file, secrets.token_hex(32))
     os.environ[KEY_FILE_ENV] = str(key_file.resolve())
 
 

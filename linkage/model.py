@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.compare import COMPARISONS
+from linkage.io import write_private_text
 
 MODEL_VERSION = 2  # 2: learned parameters only (1 also saved thresholds)
 # (weaker level, stronger level) pairs, applied in order: the weaker never outweighs the stronger.
@@ -68,7 +69,8 @@ class Model:
         )
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_json())
+        """Owner-only: it is saved beside the linkage state, in the restricted store."""
+        write_private_text(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> Model:

@@ -1,4 +1,5 @@
-"""The restricted identity store: a directory of Parquet tables a caller passes as `state_dir`.
+"""The restricted identity store: a directory of Parquet tables a caller passes as `state_dir`, owner-only (folder
+0700, files 0600: linkage.io) because it holds PII.
 
 persons.parquet      contact_id -> person_id, citizen_id, decision (every contact ever linked)
 identifiers.parquet  kind, key_hash -> person_id (identifiers as keyed hashes, for incremental linking)
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from linkage.io import make_private, private_dir, private_file, write_private_text
 
 TABLES = {
     "persons": ["contact_id", "person_id", "citizen_id", "decision"],
@@ -117,7 +120,7 @@ def _read(path: Path | None, name: str) -> pd.DataFrame:
 
 def verify_identifier_key(root: Path, identifier_key: bytes) -> None:
     """Refuse a key other than the one the state's identifier hashes were made with; a new state adopts it."""
-    root.mkdir(parents=True, exist_ok=True)
+    root = private_dir(root)
     check = root / KEY_CHECK
     if (root / "identifiers.parquet").exists():
         if not check.exists() or check.read_text().strip() != key_check(identifier_key):
@@ -125,9 +128,7 @@ def verify_identifier_key(root: Path, identifier_key: bytes) -> None:
                 f"the identifier hashes in {root} were made with another key than the one configured (a key "
                 "rotation, or a state from before identifiers were keyed): run `joinedup relink` to rebuild them")
     elif not check.exists() or check.read_text().strip() != key_check(identifier_key):
-        tmp = check.with_name(f".{KEY_CHECK}.tmp")
-        tmp.write_text(key_check(identifier_key))
-        tmp.replace(check)
+        write_private_text(check, key_check(identifier_key))
 
 
 def load_state(root: str | Path | None, identifier_key: bytes | None = None) -> State:
@@ -141,8 +142,7 @@ def load_state(root: str | Path | None, identifier_key: bytes | None = None) -> 
     """
     if root is None:
         return State(None, {n: _empty(n) for n in TABLES})
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    root = private_dir(root)
     if identifier_key:
         verify_identifier_key(root, identifier_key)
     state = State(root, identifier_key=identifier_key or None)
@@ -177,7 +177,7 @@ def merge_rows(state: State, name: str, new: pd.DataFrame, aliases: pd.DataFrame
             merged as (select * from kept union all by name select * from latest)
             select {renamed} from merged r left join alias_df a on r.person_id = a.old_person_id
             order by {key}) to '{tmp}' (format parquet)""")
-    tmp.replace(state.root / f"{name}.parquet")
+    make_private(tmp).replace(state.root / f"{name}.parquet")
 
 
 def save_table(state: State, name: str, df: pd.DataFrame) -> None:
@@ -186,5 +186,5 @@ def save_table(state: State, name: str, df: pd.DataFrame) -> None:
     if state.root is None:
         return
     tmp = state.root / f".{name}.parquet.tmp"
-    df.reset_index(drop=True).to_parquet(tmp, index=False)
+    df.reset_index(drop=True).to_parquet(private_file(tmp), index=False)
     tmp.replace(state.root / f"{name}.parquet")

@@ -25,6 +25,7 @@ from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, kno
 from joinedup.identity.store import attach_stored_links, update_identity_db
 from joinedup.identity.worker import link_in_fresh_process
 from joinedup.ingest.lake import write_parquet_atomic
+from joinedup.zones import restricted_identity, write_private_text
 from linkage.settings import LinkSettings, load_settings
 from linkage.state import verify_identifier_key
 
@@ -81,6 +82,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     the year (a council year at once needed 15 GB), and a first load behaves like a run of daily loads.
     The outputs are derived in DuckDB; only new contacts and persons are hashed.
     """
+    restricted_identity(identity, "linkage", "_work")  # refuses a store open to others; creates it 0700
     state_dir = identity / "linkage"
     verify_identifier_key(state_dir, key)  # before anything: a rotated key must not half-match old hashes
     work = identity / "_work"  # inside the restricted store: these files hold PII
@@ -149,7 +151,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     write_parquet_atomic(contact_table, lake / "linked" / "contacts.parquet")
     (lake / "linked" / "contact_persons.parquet").unlink(missing_ok=True)  # the old layout's id -> key map
     write_parquet_atomic(person_table, lake / "linked" / "persons.parquet")
-    (identity / KEY_CHECK_FILE).write_text(key_check(key))
+    write_private_text(identity / KEY_CHECK_FILE, key_check(key))
     return LinkStepResult(
         contacts=counts[0],
         new_contacts=stats.contacts,

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from joinedup.identity.store import IDENTITY_DB
+from joinedup.zones import check_key_file
 
 KEY_ENV = "JOINEDUP_PSEUDONYM_KEY"
 KEY_FILE_ENV = "JOINEDUP_PSEUDONYM_KEY_FILE"
@@ -27,10 +28,13 @@ class PseudonymKeyError(RuntimeError):
 
 
 def load_key() -> bytes:
-    """The key from JOINEDUP_PSEUDONYM_KEY, or the file JOINEDUP_PSEUDONYM_KEY_FILE names."""
+    """The key from JOINEDUP_PSEUDONYM_KEY, or the file JOINEDUP_PSEUDONYM_KEY_FILE names (refused when group or
+    others may read it: joinedup.zones.RestrictedZoneError)."""
     value = os.environ.get(KEY_ENV)
     if not value and os.environ.get(KEY_FILE_ENV):
-        value = Path(os.environ[KEY_FILE_ENV]).read_text().strip()
+        key_file = Path(os.environ[KEY_FILE_ENV])
+        check_key_file(key_file)  # a key others can read makes every keyed hash reversible by them
+        value = key_file.read_text().strip()
     if not value:
         raise PseudonymKeyError(
             f"No pseudonymisation key: set {KEY_ENV} (or {KEY_FILE_ENV} to a file holding it), "

@@ -22,11 +22,13 @@ import duckdb
 
 from joinedup.identity.link_step import LinkStepResult, run_link_step
 from joinedup.identity.store import IDENTITY_DB
+from joinedup.zones import private_dir
+from linkage.register_cache import CACHE_DIR
 from linkage.settings import LinkSettings, load_settings
 
 WORK = ".relink"
 # What a relink keeps from the linkage state: learned data and review decisions, not earlier decisions' effects.
-KEPT_STATE = ("model.json", "decisions.parquet", "register.prepared.pickle")
+KEPT_STATE = ("model.json", "decisions.parquet", CACHE_DIR)
 AUDIT_COLUMNS = ("relinked_at", "settings_fingerprint", "contact_id", "person_id_before", "person_id_after",
                  "citizen_id_before", "citizen_id_after", "decision_before", "decision_after")
 
@@ -44,11 +46,12 @@ class RelinkResult:
 
 def _fresh_state(identity: Path, work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
-    (work / "linkage").mkdir(parents=True)
-    work.chmod(0o700)
-    for name in KEPT_STATE:
+    private_dir(work / "linkage", root=work)
+    for name in KEPT_STATE:  # copy2 keeps the owner-only modes
         src = identity / "linkage" / name
-        if src.exists():
+        if src.is_dir():
+            shutil.copytree(src, work / "linkage" / name, copy_function=shutil.copy2)
+        elif src.exists():
             shutil.copy2(src, work / "linkage" / name)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from linkage.io import make_private
+
 LINKS_COLUMNS = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                  "explanation")
 LINKS_SCHEMA = pa.schema([("contact_id", pa.string()), ("person_id", pa.string()), ("citizen_id", pa.string()),
@@ -46,6 +48,7 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     tmp.unlink(missing_ok=True)
     if target.exists():
         shutil.copyfile(target, tmp)
+        make_private(tmp)  # copyfile creates it with the umask
     state_dir = identity / "linkage"
     persons_file = state_dir / "persons.parquet"
     con.execute(f"attach '{tmp}' as store")
@@ -82,8 +85,8 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
         con.execute("detach store")
         if not done:
             tmp.unlink(missing_ok=True)  # a failed copy is never swapped in
+    make_private(tmp)  # DuckDB created it with the umask; owner-only before it is swapped in
     os.replace(tmp, target)
-    target.chmod(0o600)
     return target
 
 

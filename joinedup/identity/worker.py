@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from joinedup.identity.store import LINKS_COLUMNS, LINKS_SCHEMA
+from linkage.io import private_file
 from linkage.pipeline import LinkStats, link
 from linkage.register_cache import load_prepared_register
 from linkage.settings import LinkSettings
@@ -38,7 +39,7 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
         frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
         parts.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
     stats.contacts = source.metadata.num_rows
-    pq.write_table(pa.concat_tables(parts), out_path)
+    pq.write_table(pa.concat_tables(parts), private_file(out_path))  # links hold PII: owner-only
     return stats
 
 

@@ -3,6 +3,10 @@
 A compiled field is `fn(record, out, ctx) -> value`: `record` is the native row (dict; JSON may nest),
 `out` the canonical values computed so far (so derived fields can refer to earlier ones), `ctx` the per-file
 state (clock, row number). A bad value raises `FieldError`, naming the native field, which quarantines the row.
+
+Messages name the field and the rule, never the value: they reach the audit, the quarantine's reason column,
+XComs and task logs, which are outside the restricted zones, while the value itself stays in the quarantined raw
+row. Where it helps, a message describes the value's shape (`shape`: length and kinds of character).
 """
 
 from __future__ import annotations
@@ -22,6 +26,23 @@ class FieldError(ValueError):
         super().__init__(f"field {field}: {message}")
         self.field = field
         self.message = message
+
+
+def shape(value: str) -> str:
+    """What a rejected value looks like without saying what it is: '11 characters: digits, spaces'."""
+    kinds = [kind for kind, test in (("letters", str.isalpha), ("digits", str.isdigit), ("spaces", str.isspace))
+             if any(test(c) for c in value)]
+    if any(not (c.isalnum() or c.isspace()) for c in value):
+        kinds.append("other characters")
+    return f"{len(value)} character{'' if len(value) == 1 else 's'}: {', '.join(kinds) or 'none'}"
+
+
+def not_in_map(mapping: dict[str, Any], map_name: str | None, value: str) -> str:
+    """The reason for a value the field's map does not list; the map's keys are configuration, not data."""
+    keys = sorted(map(str, mapping))
+    listed = f": {', '.join(keys)}" if len(keys) <= 10 else ""
+    where = f"map {map_name}" if map_name else "the field's map"
+    return f"not one of the values {where} lists ({len(keys)} known{listed}; got {shape(value)})"
 
 
 @dataclass
@@ -90,13 +111,13 @@ def strptime_fast(fmt: str) -> Callable[[str], datetime]:
     def parse(s: str) -> datetime:
         m = rx.match(s)
         if not m:
-            raise ValueError(f"{s!r} does not match {fmt}")
+            raise ValueError(f"does not match {fmt} (got {shape(s)})")
         g = m.groupdict()
         try:
             return datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g.get("H") or 0), int(g.get("M") or 0),
                             int(g.get("S") or 0))
         except ValueError as e:
-            raise ValueError(f"{s!r} is not a real date/time ({e})") from None
+            raise ValueError(f"not a real date/time ({e})") from None
 
     return parse
 
@@ -106,7 +127,7 @@ def parse_utc(s: str) -> datetime:
     try:
         dt = datetime.fromisoformat(s.strip())
     except ValueError:
-        raise ValueError(f"{s!r} is not an ISO 8601 timestamp") from None
+        raise ValueError(f"not an ISO 8601 timestamp (got {shape(s)})") from None
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
@@ -194,7 +215,7 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
             try:
                 return start + timedelta(seconds=int(secs))
             except ValueError:
-                raise FieldError(secs_field, f"{secs!r} is not a whole number of seconds") from None
+                raise FieldError(secs_field, f"not a whole number of seconds (got {shape(secs)})") from None
 
         return after
 
@@ -206,6 +227,7 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
     strip_prefix = spec.get("strip_prefix")
     match = re.compile(spec["match"]) if "match" in spec else None
     mapping = spec.get("map")
+    map_name = mapping if isinstance(mapping, str) else None
     if isinstance(mapping, str):
         mapping = maps[mapping]
     has_default = "default" in spec
@@ -260,7 +282,7 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
                 return r
             if has_default:
                 return default
-            raise FieldError(label, f"unknown value {v!r} (expected one of: {', '.join(sorted(mapping))})")
+            raise FieldError(label, not_in_map(mapping, map_name, v))
         return mapped
     if simple and split:
         part = 0 if split == "given" else 1
@@ -292,7 +314,7 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
                 return mapping[v]
             if has_default:
                 return default
-            raise FieldError(label, f"unknown value {v!r} (expected one of: {', '.join(sorted(mapping))})")
+            raise FieldError(label, not_in_map(mapping, map_name, v))
         return convert(v, ctx)
 
     return compiled
@@ -310,7 +332,7 @@ def _converter(kind: str, label: str, fmt: str | None, default_time: str | None,
             try:
                 return int(v)
             except ValueError:
-                raise FieldError(label, f"{v!r} is not a whole number") from None
+                raise FieldError(label, f"not a whole number (got {shape(v)})") from None
         return to_int
     if kind == "date":
         parse_date = strptime_fast(fmt or "%Y-%m-%d")

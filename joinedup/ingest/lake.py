@@ -7,7 +7,8 @@
 
 A partition is one file, replaced with os.replace (atomic on POSIX): a crash mid-write leaves the previous
 partition intact. Writes are deterministic (fixed row order, no timestamps in the data) so the same input
-gives byte-identical files.
+gives byte-identical files. raw/, quarantine/ and _staging/ hold PII as delivered: they are restricted zones
+(joinedup.zones), so their folders are made 0700 and their files 0600 as they are written, whatever the umask.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from joinedup.zones import LAKE_RESTRICTED, private_dir, private_file
 
 PART = "part-0.parquet"
 # Dictionary-encode only the low-cardinality columns: per-column encoders dominate the cost of writing the many
@@ -34,9 +37,27 @@ def staging(lake: Path, channel: str, day: date) -> Path:
     return partition(lake, "_staging", channel, day)
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def zone_root(lake: Path, zone: str) -> Path | None:
+    """The zone's folder when it is restricted (its files hold PII), else None."""
+    return lake / zone if zone in LAKE_RESTRICTED else None
+
+
+def _prepare(path: Path, restricted_root: Path | None) -> Path:
+    """Make the target's folder and return the temp file to write: owner-only from the start under a restricted
+    root, so neither a reader nor a parallel run's zone check ever sees a loose file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if restricted_root is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        private_dir(path.parent, root=restricted_root)
+        private_file(tmp)
+    return tmp
+
+
+def write_parquet_atomic(table: pa.Table, path: Path, restricted_root: Path | None = None) -> None:
+    """Write then rename. With `restricted_root` (the restricted zone's folder above `path`), the folders from it
+    down are 0700 and the file 0600."""
+    tmp = _prepare(path, restricted_root)
     try:
         pq.write_table(table, tmp, compression="snappy", use_dictionary=_DICTIONARY, row_group_size=256_000)
         with open(tmp, "rb+") as f:
@@ -46,10 +67,9 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_ipc_atomic(table: pa.Table, path: Path) -> None:
+def write_ipc_atomic(table: pa.Table, path: Path, restricted_root: Path | None = None) -> None:
     """Staging uses uncompressed Arrow IPC: ~20x cheaper than Parquet for the many small day files."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = _prepare(path, restricted_root)
     try:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
@@ -70,7 +90,7 @@ def replace_partition(table: pa.Table, lake: Path, zone: str, channel: str, day:
     if table.num_rows == 0 and not keep_empty:
         target.unlink(missing_ok=True)
         return target
-    write_parquet_atomic(table, target)
+    write_parquet_atomic(table, target, zone_root(lake, zone))
     return target
 
 

@@ -152,9 +152,9 @@ class DayNormaliser:
             prior = self.seen.get(cid)
             if prior is not None:
                 same = "identical to" if prior[2].rstrip(b"\r\n") == rr.raw.rstrip(b"\r\n") else "conflicting with"
-                self._reject(out, rr, "duplicate",
-                             f"duplicate contact_id {cid}, {same} {prior[0]} row {prior[1]} (first one kept)",
-                             None)
+                self._reject(out, rr, "duplicate",  # the id itself stays in the raw row
+                             f"duplicate natural key (contact_id), {same} {prior[0]} row {prior[1]} "
+                             "(first one kept)", None)
                 continue
             self.seen[cid] = (source_file, rr.row, rr.raw)
             if rr.warning:

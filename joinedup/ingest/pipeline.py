@@ -28,6 +28,7 @@ from joinedup.ingest.localtime import local_midnight_utc
 from joinedup.ingest.normalise import DayNormaliser
 from joinedup.ingest.schema import CONTACT_COLUMNS, QUARANTINE_SCHEMA
 from joinedup.paths import exports_root, lake_root
+from joinedup.zones import LAKE_RESTRICTED, check_restricted, write_private_text
 
 STAGED = "staged.arrow"
 STAGED_QUARANTINE = "quarantine.arrow"
@@ -95,13 +96,24 @@ class StagedDay:
 def stage_day(channel: str, day: date, exports: str | None = None, lake: Path | str | None = None,
               run: str | None = None, force: bool = False) -> dict[str, Any]:
     """Parse and normalise the day's files into lake/_staging; skip a day whose files are all unchanged."""
+    check_zones(_paths(exports, lake)[1], channel)
     sd = _stage(channel, day, exports, lake, run, force)
     if sd.staged is not None:
-        folder = lk.staging(Path(sd.manifest["lake"]), channel, day)
-        lk.write_ipc_atomic(sd.staged, folder / STAGED)
-        lk.write_ipc_atomic(sd.quarantine, folder / STAGED_QUARANTINE)  # type: ignore[arg-type]
-        (folder / MANIFEST).write_text(json.dumps(sd.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        lake_ = Path(sd.manifest["lake"])
+        folder, root = lk.staging(lake_, channel, day), lk.zone_root(lake_, "_staging")
+        lk.write_ipc_atomic(sd.staged, folder / STAGED, root)
+        lk.write_ipc_atomic(sd.quarantine, folder / STAGED_QUARANTINE, root)  # type: ignore[arg-type]
+        write_private_text(folder / MANIFEST, json.dumps(sd.manifest, ensure_ascii=False, indent=1))
     return sd.manifest
+
+
+def check_zones(lake: Path, channel: str) -> None:
+    """Refuse to ingest when the lake's restricted zones (their roots, and this channel's folders in them) are
+    open to group or others: they hold PII as delivered (joinedup.zones). Other channels' folders are checked
+    by their own runs."""
+    roots = [lake / zone for zone in LAKE_RESTRICTED]
+    check_restricted(*roots, recursive=False)
+    check_restricted(*(root / channel for root in roots))
 
 
 def _stage(channel: str, day: date, exports: str | None, lake: Path | str | None, run: str | None,
@@ -175,7 +187,7 @@ def validate_staged(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         folder = lk.staging(Path(m["lake"]), channel, date.fromisoformat(m["day"]))
         sd = StagedDay(m, lk.read_ipc(folder / STAGED, columns=cols))
         validate_days([sd])
-        (folder / GX_REJECTS).write_text(json.dumps(sd.rejects, ensure_ascii=False), encoding="utf-8")
+        write_private_text(folder / GX_REJECTS, json.dumps(sd.rejects, ensure_ascii=False))
     return manifests
 
 
@@ -339,6 +351,7 @@ def _ingest_channel(name: str, days: list[date], exports: str, lake: str, force:
                     run: str) -> list[dict[str, Any]]:
     """In one process, without staging files: stage days in memory until `batch_rows`, validate the batch in
     one GX run, publish its days. Memory is bounded by the batch, not by the number of days."""
+    check_zones(Path(lake), name)
     out: list[dict[str, Any]] = []
     batch: list[StagedDay] = []
     size = 0

@@ -137,14 +137,17 @@ def read_csv(data: bytes, ch: Channel) -> FileRead:
     if header and out.file_error is None:
         known = set(ch.columns)
         missing_req = [c for c in ch.required if c not in header]
+        # A header lacking required columns may be a data row (a file without a header): its cells are then
+        # values, so they are counted, not quoted.
         if missing_req:
-            out.file_error = (f"missing required column(s) {', '.join(missing_req)} "
-                              f"(header has: {', '.join(header)})")
+            out.file_error = (f"missing required column(s) {', '.join(missing_req)} (the header has "
+                              f"{len(header)} column(s), {sum(c in known for c in header)} of them known)")
         if known:
             extra = [c for c in header if c not in known]
             absent = [c for c in ch.columns if c not in header and c not in ch.required]
             if extra:
-                out.warnings.append(f"extra column(s) ignored: {', '.join(extra)}")
+                out.warnings.append(f"{len(extra)} unknown column(s) ignored" if missing_req
+                                    else f"extra column(s) ignored: {', '.join(extra)}")
             if absent:
                 out.warnings.append(f"column(s) absent, their canonical fields are null: {', '.join(absent)}")
         if len(set(header)) != len(header):

@@ -84,7 +84,7 @@ def test_phone_day_outcome_row_by_row(landed: dict[str, Any]) -> None:
         12: ("gx", "wait_seconds", "expect_column_values_to_be_between"),
         13: ("gx", "occurred_at", "-365 day(s) away from the delivery day"),
         15: ("parse", "CallerName", "byte 0x81"),
-        16: ("field", "Disposition", "unknown value 'TRANSFERRED'"),
+        16: ("field", "Disposition", "not one of the values the field's map lists (3 known: ABANDONED, ANSWERED, CLOSED"),
         17: ("parse", None, "truncated last line"),
     }
     assert sorted(q) == sorted(expected)
