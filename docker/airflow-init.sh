@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # airflow-init (docker-compose.yml): one-shot set-up before the other Airflow services start. Runs as root, like
 # the official airflow-init, and without the image's entrypoint. Idempotent: safe on every `docker compose up`.
-#   1. refuse placeholder or weak secrets from .env
+#   1. refuse placeholder or weak secrets from .env, and a pseudonymisation key file that is missing, short, or
+#      open to anyone but AIRFLOW_UID
 #   2. the data folders the DAGs write, owned by the user the services run as (AIRFLOW_UID, group 0)
 #   3. the metadata DB schema (airflow db migrate)
 #   4. the admin user, from AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD
@@ -13,7 +14,7 @@ auth_file="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-${AIRFLOW_HOME}/
 logs_dir="${AIRFLOW__LOGGING__BASE_LOG_FOLDER:-${AIRFLOW_HOME}/logs}"
 
 # 1. Secrets: compose already refuses unset ones; refuse the .env.example placeholders and short keys too.
-for var in POSTGRES_PASSWORD AIRFLOW_ADMIN_PASSWORD JOINEDUP_PSEUDONYM_KEY AIRFLOW__CORE__FERNET_KEY \
+for var in POSTGRES_PASSWORD AIRFLOW_ADMIN_PASSWORD AIRFLOW__CORE__FERNET_KEY \
            AIRFLOW__API_AUTH__JWT_SECRET AIRFLOW__API__SECRET_KEY; do
   value="${!var:-}"
   if [[ -z "${value}" || "${value}" == *CHANGE-ME* ]]; then
@@ -21,10 +22,36 @@ for var in POSTGRES_PASSWORD AIRFLOW_ADMIN_PASSWORD JOINEDUP_PSEUDONYM_KEY AIRFL
     exit 1
   fi
 done
-if (( ${#JOINEDUP_PSEUDONYM_KEY} < 16 )); then
-  echo "airflow-init: JOINEDUP_PSEUDONYM_KEY must be at least 16 characters" >&2
+# The pseudonymisation key: a Docker secret (a bind-mounted host file, so its host owner and mode apply), never
+# an environment value, which `docker inspect` and every child process would see.
+if [[ -n "${JOINEDUP_PSEUDONYM_KEY:-}" ]]; then
+  echo "airflow-init: JOINEDUP_PSEUDONYM_KEY is set in the environment: give the key as the pseudonym_key secret" \
+       "file instead (docs/deployment.md) and remove it from .env" >&2
   exit 1
 fi
+key_file="${JOINEDUP_PSEUDONYM_KEY_FILE:?JOINEDUP_PSEUDONYM_KEY_FILE must name the key secret}"
+if [[ ! -s "${key_file}" ]]; then
+  echo "airflow-init: no pseudonymisation key at ${key_file}: create the file JOINEDUP_PSEUDONYM_KEY_PATH names" \
+       "(default ./secrets/pseudonym.key, see docs/deployment.md)" >&2
+  exit 1
+fi
+key_mode="$(stat -L -c %a "${key_file}")"
+key_owner="$(stat -L -c %u "${key_file}")"
+if (( 8#${key_mode} & 8#077 )); then
+  echo "airflow-init: the key file is mode ${key_mode}: only its owner may read it (chmod 600 on the host)" >&2
+  exit 1
+fi
+if [[ "${key_owner}" != "${uid}" ]]; then
+  echo "airflow-init: the key file is owned by uid ${key_owner}, but the services run as AIRFLOW_UID=${uid}" \
+       "and could not read it (chown ${uid} on the host)" >&2
+  exit 1
+fi
+key="$(tr -d '[:space:]' < "${key_file}")"
+if [[ "${key}" == *CHANGE-ME* ]] || (( ${#key} < 16 )); then
+  echo "airflow-init: the pseudonymisation key must be at least 16 characters and not CHANGE-ME" >&2
+  exit 1
+fi
+unset key
 python - <<'PY'
 import os
 from cryptography.fernet import Fernet
@@ -38,12 +65,13 @@ PY
 # a missing bind-mounted folder as root: hand it to the services' user. Only the folder itself, not what is in
 # it (the tasks create that as this user; a restore keeps owners, see docs/deployment.md). The landing zone, the
 # register and config are read-only mounts, written only by people.
-writable=("${JOINEDUP_LAKE}" "$(dirname "${JOINEDUP_WAREHOUSE}")" "$(dirname "${JOINEDUP_ANALYTICS}")"
-          "${JOINEDUP_REPORTS}")
-mkdir -p "${writable[@]}" "${JOINEDUP_IDENTITY}"
-chown "${uid}:0" "${writable[@]}" "${JOINEDUP_IDENTITY}"
-chmod 775 "${writable[@]}"
-chmod 700 "${JOINEDUP_IDENTITY}"   # the restricted identity store (PII): its owner only
+# The lake (raw contacts, quarantine) and the identity store are restricted zones: their owner only.
+restricted=("${JOINEDUP_LAKE}" "${JOINEDUP_IDENTITY}")
+shared=("$(dirname "${JOINEDUP_WAREHOUSE}")" "$(dirname "${JOINEDUP_ANALYTICS}")" "${JOINEDUP_REPORTS}")
+mkdir -p "${restricted[@]}" "${shared[@]}"
+chown "${uid}:0" "${restricted[@]}" "${shared[@]}"
+chmod 700 "${restricted[@]}"
+chmod 775 "${shared[@]}"
 
 # 3. Metadata DB.
 airflow db migrate

@@ -120,7 +120,7 @@ def demo_command(
     for table in summary_tables(summarise(paths.analytics)):
         console.print(table)
     console.print(f"Done in {time.perf_counter() - t0:.0f} s.")
-    console.print(f"Analytics database (no PII, open it read-only): [bold]{paths.analytics}[/]")
+    console.print(f"Analytics database (pseudonymous personal data: access-controlled, open it read-only): [bold]{paths.analytics}[/]")
     console.print(f"Report for service designers: [bold]{paths.reports / 'index.html'}[/]")
     console.print(f"Restricted identity store: {paths.identity}; warehouse: {paths.warehouse}")
     console.print(f"Pipeline log: {log}; Airflow task logs: {out / 'airflow' / 'logs'}")

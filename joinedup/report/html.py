@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from joinedup.report.disclosure import Suppression
 from joinedup.report.queries import Headline
 
 TEMPLATE = "report.html.j2"
@@ -42,8 +43,8 @@ def _template() -> Template:
     return env.get_template(TEMPLATE)
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}"
+def _pct(x: float | None) -> str:
+    return "withheld" if x is None else f"{x:.0%}"
 
 
 def _figure_html(chart: Chart) -> Markup:
@@ -52,17 +53,27 @@ def _figure_html(chart: Chart) -> Markup:
                                        config={"displaylogo": False, "responsive": True}))
 
 
-def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None, scope: str = "all services") -> str:
-    stats = [
-        Stat(_pct(head.switching_journey_share), "of journeys switch channel",
-             f"{head.journeys:,} journeys from {head.contacts:,} contacts"),
-        Stat(_pct(head.unanswered_switch_share), "of channel switches follow an unanswered contact",
-             f"{head.switches:,} switches"),
+def stats(head: Headline, sup: Suppression) -> list[Stat]:
+    """The headline figures under the same suppression as the charts: a total under k shows as "<k", and a
+    share whose numerator or denominator is suppressed is withheld."""
+    switching = round(head.switching_journey_share * head.journeys)
+    unanswered = round(head.unanswered_switch_share * head.switches)
+    return [
+        Stat(_pct(sup.share(switching, head.journeys)), "of journeys switch channel",
+             f"{sup.label(head.journeys)} journeys from {sup.label(head.contacts)} contacts"),
+        Stat(_pct(sup.share(unanswered, head.switches)), "of channel switches follow an unanswered contact",
+             f"{sup.label(head.switches)} switches"),
     ]
+
+
+def page(head: Headline, charts: list[Chart], dbt_docs_href: str | None, scope: str = "all services",
+         sup: Suppression | None = None) -> str:
+    sup = sup or Suppression()
     return _template().render(
         period=f"{head.first_day:%-d %b %Y} to {head.last_day:%-d %b %Y}",
         scope=scope,
-        stats=stats,
+        suppression=sup.note(),
+        stats=stats(head, sup),
         charts=[{"id": c.id, "title": c.title, "caption": c.caption, "body": _figure_html(c)} for c in charts],
         dbt_docs_href=dbt_docs_href,
         plotly_js=Markup(get_plotlyjs()),

@@ -59,14 +59,17 @@ def sankey_links(con: duckdb.DuckDBPyConnection, collapsed: bool = True, steps: 
 
 
 def transition_matrix(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Consecutive contacts in a journey, from channel × to channel, over the whole period."""
+    """Consecutive contacts in a journey, from channel × to channel, over the whole period, with each cell's share
+    of its from channel (computed here, on the exact counts, so suppression can withhold it by cell)."""
     return con.execute("""
-        select from_channel, to_channel, sum(transitions)::bigint as transitions
-        from mart_channel_transitions group by all order by 1, 2""").df()
+        select from_channel, to_channel, sum(transitions)::bigint as transitions,
+               sum(transitions) / sum(sum(transitions)) over (partition by from_channel) as share
+        from mart_channel_transitions group by 1, 2 order by 1, 2""").df()
 
 
 def switch_times(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Switches per trigger and time-to-switch band (bands from SWITCH_TIME_BINS)."""
+    """Switches per trigger and time-to-switch band (bands from SWITCH_TIME_BINS), with each band's share of the
+    trigger's switches."""
     cases = " ".join(f"when minutes_between < {ub} then '{label}'" for label, ub in SWITCH_TIME_BINS if ub)
     order = " ".join(f"when '{label}' then {i}" for i, (label, _) in enumerate(SWITCH_TIME_BINS))
     return con.execute(f"""
@@ -75,8 +78,9 @@ def switch_times(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                    case {cases} else '{SWITCH_TIME_BINS[-1][0]}' end as band
             from fct_channel_switches
         )
-        select switch_trigger, band, count(*) as switches, case band {order} end as band_order
-        from banded group by all order by switch_trigger, band_order""").df()
+        select switch_trigger, band, count(*) as switches, any_value(case band {order} end) as band_order,
+               count(*) / sum(count(*)) over (partition by switch_trigger) as share
+        from banded group by 1, 2 order by switch_trigger, band_order""").df()
 
 
 def switch_pairs_by_trigger(con: duckdb.DuckDBPyConnection, top: int = 8) -> pd.DataFrame:
@@ -112,7 +116,9 @@ def social_sla_by_weekday_hour(con: duckdb.DuckDBPyConnection, sla_name: str = "
 
 def repeat_by_service(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("""
-        select service, sum(contacts)::bigint as contacts, sum(repeat_contacts)::bigint as repeat_contacts,
+        select service, sum(contacts)::bigint as contacts,
+               (sum(contacts) - sum(failure_demand_contacts))::bigint as first_contacts,
+               sum(repeat_contacts)::bigint as repeat_contacts,
                sum(failure_demand_contacts)::bigint as failure_demand_contacts,
                sum(failure_demand_contacts)::double / sum(contacts) as failure_demand_rate,
                sum(failure_demand_cost_gbp) as failure_demand_cost_gbp
@@ -122,7 +128,7 @@ def repeat_by_service(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def channel_shift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("""
         select occurred_month as month, channel, contacts, channel_share, cost_per_contact_gbp,
-               month_cost_per_contact_gbp
+               sum(contacts) over (partition by occurred_month)::bigint as month_contacts, month_cost_per_contact_gbp
         from mart_channel_shift order by 1, 2""").df()
 
 

@@ -29,6 +29,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     (["demo", "--start", "1/3/2025"], ["--start", "'1/3/2025' is not a date"]),
     (["simulate", "--out", "x", "--start", "2025-13-01"], ["--start", "'2025-13-01' is not a date"]),
     (["report", "--analytics", "missing.duckdb"], ["--analytics", "missing.duckdb", "does not exist"]),
+    (["export-aggregates", "--analytics", "missing.duckdb", "--out", "o"],
+     ["--analytics", "missing.duckdb", "does not exist"]),
     (["link", "--register", "nope.csv", "--contacts", "nope.csv", "--out", "o.csv"], ["--register", "nope.csv"]),
     (["ingest", "--no-such-option"], ["No such option", "--no-such-option"]),
     (["no-such-command"], ["No such command", "no-such-command"]),
@@ -64,3 +66,15 @@ def test_a_report_on_a_file_that_is_not_an_analytics_database(tmp_path: Path) ->
 def test_help_still_works() -> None:
     done = run()
     assert done.returncode == 0 and "ingest" in done.stdout
+
+
+def test_export_aggregates_on_a_bogus_file_or_with_a_bad_threshold(tmp_path: Path) -> None:
+    bogus = tmp_path / "analytics.duckdb"
+    bogus.write_text("not a database")
+    out = str(tmp_path / "out")
+    done = [run("export-aggregates", "--analytics", str(bogus), "--out", out),
+            run("export-aggregates", "--analytics", str(bogus), "--out", out, "--min-cell", "0"),
+            run("report", "--analytics", str(bogus), "--out", out, env={"JOINEDUP_REPORT_MIN_CELL": "five"})]
+    for d, says in zip(done, [str(bogus), "--min-cell", "JOINEDUP_REPORT_MIN_CELL"], strict=True):
+        assert d.returncode == 2 and "Traceback" not in d.stderr, d.stderr
+        assert len(d.stderr.strip().splitlines()) == 1 and says in d.stderr, d.stderr

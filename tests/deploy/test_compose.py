@@ -27,6 +27,12 @@ from tests.deploy.conftest import (
 
 SECRET = re.compile(r"PASSWORD|SECRET|_KEY$")
 PLACEHOLDER = "CHANGE-ME"
+TASK_RUNNER = "airflow-scheduler"  # LocalExecutor: the tasks run in the scheduler's container
+KEY_SECRET = "pseudonym_key"
+# the restricted zones' host folders (docs/deployment.md): raw PII, or what maps it to the keys
+RESTRICTED = {"exports": "./data/exports", "register": "./data/register", "lake": "./data/lake",
+              "identity": "./data/identity"}
+NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}}  # init: mkdir, chown, chmod
 
 
 def test_every_service_has_an_image_a_command_and_a_health_check(compose) -> None:
@@ -86,6 +92,8 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
 
     services = compose["services"]
     report_root = mounts(services["report"])
+    # the tasks run in the task runner, which reads and writes everything; airflow-init creates what they write;
+    # the DAG parser and the triggerer need only the DAG files' own config (test_restricted_zones_... below)
     for name in (*DAG_SERVICES, "airflow-init"):
         svc = services[name]
         env = container_env(name)
@@ -97,7 +105,11 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
         # channels.yml is read by the DAG files themselves: in the image, or on a mount
         channels = PurePosixPath(str(channel_config.config_path()))
         in_image = dockerfile.image_to_repo(channels)
-        assert in_image is not None or mount_of(svc, channels), f"{name}: {channels} is neither in the image nor mounted"
+        parses = name in DAG_SERVICES
+        assert in_image is not None or mount_of(svc, channels) or not parses, \
+            f"{name}: {channels} is neither in the image nor mounted"
+        assert mount_of(svc, "/opt/joinedup/data/config/channels.yml") or not parses, \
+            f"{name}: a channels.yml of yours under config/ (docs/deployment.md) would not be there"
         if in_image is not None:
             assert in_image.is_file(), f"{name}: the image has no {channels}"
             monkeypatch.setenv("JOINEDUP_CHANNELS", str(in_image))  # read the same file from the repo
@@ -106,12 +118,12 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
                    paths.analytics_path().parent, paths.reports_root(), docs_target()]
         read = [paths.exports_root(), paths.register_path(), paths.lake_root(), paths.identity_root()]
         read += [ch.day_url(date(2025, 1, 1)) for ch in channel_config.load_channels().values()]
-        for p in written:
+        for p in written if name in (TASK_RUNNER, "airflow-init") else []:
             m = mount_of(svc, p)
             assert m and not m.read_only, f"{name}: {p} is written but not on a writable volume"
             # under the one host folder that docs/deployment.md backs up
             assert m.source.startswith("${JOINEDUP_DATA_DIR:-./data}/"), f"{name}: {p} is outside the data dir"
-        for p in read:
+        for p in read if name == TASK_RUNNER else []:
             assert mount_of(svc, p), f"{name}: {p} is read but not mounted"
 
         # what the DAGs read from the image: the dbt project (and the manifest built into it), the suites
@@ -158,9 +170,12 @@ def test_airflow_settings_match_what_the_dags_need(compose, container_env, docke
     assert re.fullmatch(r"http://airflow-apiserver:8080/execution/", url)
     assert envs["airflow-scheduler"]["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"  # serves :8974/health
     assert "postgres:5432/" in envs["airflow-scheduler"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-    # the tasks run in the scheduler: it has the pseudonymisation key; the UI and the DAG parser do not need it
-    assert len(envs["airflow-scheduler"]["JOINEDUP_PSEUDONYM_KEY"]) and \
-        "JOINEDUP_PSEUDONYM_KEY" not in envs["airflow-apiserver"]
+    # the key reaches the tasks as a file (a Docker secret), never as an environment value
+    from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
+
+    for n, e in envs.items():
+        assert KEY_ENV not in e, f"{n}: the key must not be an environment value"
+    assert envs[TASK_RUNNER][KEY_FILE_ENV] == f"/run/secrets/{KEY_SECRET}"
     # the admin user of the auth manager in use comes from .env, through airflow-init
     init_env = envs["airflow-init"]
     assert init_env["AIRFLOW_ADMIN_PASSWORD"] and envs["airflow-apiserver"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]\
@@ -184,6 +199,35 @@ def test_airflow_settings_match_what_the_dags_need(compose, container_env, docke
     assert not re.search(r"conn_id|get_connection|Variable\.get|Variable\(", code)
 
 
+def _host(source: str, env: dict[str, str]) -> PurePosixPath | None:
+    """A bind mount's host folder as compose resolves it from .env (None for a named volume)."""
+    path = interpolate(source, env)
+    return PurePosixPath(path) if path.startswith((".", "/")) else None
+
+
+def test_restricted_zones_and_the_key_reach_only_the_services_that_use_them(compose, env_example) -> None:
+    """A restricted folder (or a parent of it) is mounted only where it is used, and the key secret only into the
+    task runner and airflow-init: not the UI/API, the DAG parser, the triggerer, the report server or Postgres."""
+    services = compose["services"]
+    assert set(NEEDS_RESTRICTED) < set(services)
+    zones = {zone: PurePosixPath(p) for zone, p in RESTRICTED.items()}
+    for name, svc in services.items():
+        hosts = [h for m in mounts(svc) if (h := _host(m.source, env_example)) is not None]
+        exposed = {zone for zone, z in zones.items() for h in hosts if h == z or h in z.parents or z in h.parents}
+        assert exposed == NEEDS_RESTRICTED.get(name, set()), f"{name} mounts {sorted(exposed)}"
+        secrets = [s if isinstance(s, str) else s["source"] for s in svc.get("secrets", [])]
+        assert (KEY_SECRET in secrets) == (name in NEEDS_RESTRICTED), f"{name}: secrets {secrets}"
+        if KEY_SECRET in secrets:
+            assert svc["environment"]["JOINEDUP_PSEUDONYM_KEY_FILE"] == f"/run/secrets/{KEY_SECRET}", name
+    # the key file lives outside the data folder (no data backup holds it), in git and the build context never
+    key_file = PurePosixPath(interpolate(compose["secrets"][KEY_SECRET]["file"], env_example))
+    data = PurePosixPath(interpolate("${JOINEDUP_DATA_DIR:-./data}", env_example))
+    assert data not in key_file.parents and key_file.parts[0] == "secrets", key_file
+    probe = REPO / key_file.parent / "probe.key"
+    assert subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=REPO).returncode == 0
+    assert key_file.parts[0] in (REPO / ".dockerignore").read_text().split()
+
+
 def test_init_script_is_valid_bash() -> None:
     assert subprocess.run(["bash", "-n", str(REPO / "docker" / "airflow-init.sh")]).returncode == 0
 
@@ -191,12 +235,13 @@ def test_init_script_is_valid_bash() -> None:
 def test_env_example_is_a_plain_env_file() -> None:
     lines = [ln for ln in (REPO / ".env.example").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*=\S*", ln) for ln in lines), "one KEY=value a line, no quotes or spaces"
-    assert env_file(REPO / ".env.example")["JOINEDUP_PSEUDONYM_KEY"] == PLACEHOLDER
+    env = env_file(REPO / ".env.example")
+    assert "JOINEDUP_PSEUDONYM_KEY" not in env and env["JOINEDUP_PSEUDONYM_KEY_PATH"] == "./secrets/pseudonym.key"
 
 
 def test_compose_refuses_to_start_without_each_secret(compose_text, env_example) -> None:
     secrets = [k for k in env_example if SECRET.search(k)]
-    assert len(secrets) >= 6
+    assert len(secrets) >= 5
     for name in secrets:
         env = {k: v for k, v in env_example.items() if k != name}
         with pytest.raises(ValueError, match=name):

@@ -8,6 +8,7 @@ from importlib.resources import files
 
 import plotly.graph_objects as go
 
+from joinedup.report.disclosure import Suppression
 from joinedup.report.html import TEMPLATE, Chart, page
 from joinedup.report.queries import Headline
 
@@ -31,3 +32,16 @@ def test_text_is_escaped_and_figures_are_not() -> None:
         in text
     assert "<a href='dbt-docs/index.html'>data dictionary (dbt docs)</a>" in text
     assert "data dictionary" not in page(HEAD, [], None)
+
+
+def test_small_headline_counts_are_suppressed_and_the_footer_says_so() -> None:
+    small = Headline(date(2025, 3, 3), date(2025, 3, 9), 12, 4, 0.5, 3, 1.0)
+    text = page(small, [], None, sup=Suppression(5))
+    assert "&lt;5 journeys from 12 contacts" in text and "&lt;5 switches" in text
+    assert "<b data-figure='0'>withheld</b>" in text and "<b data-figure='1'>withheld</b>" in text
+    body = text.split("</head>", 1)[1]  # plotly.js and the CSS hold percentages of their own
+    assert "4 journeys" not in body and "50%" not in body and "100%" not in body
+    footer = body.split("<footer>", 1)[1]
+    assert "counts under 5 shown as &lt;5" in footer and "pseudonymous personal data" in footer
+    exact = page(small, [], None, sup=Suppression(1))
+    assert "4 journeys from 12 contacts" in exact and "<b data-figure='0'>50%</b>" in exact

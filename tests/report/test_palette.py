@@ -34,10 +34,13 @@ def test_a_ninth_configured_channel_gets_its_own_colour(tmp_path: Path, monkeypa
     # the report's charts use it: the channel-shift bars of the new channel are drawn in its colour
     import pandas as pd
 
+    from joinedup.report.disclosure import Suppression
+
     df = pd.DataFrame({"month": ["2025-03-01"] * 2, "channel": ["video_call", "phone"], "contacts": [3, 5],
                        "channel_share": [0.375, 0.625], "cost_per_contact_gbp": [1.0, 2.8],
                        "month_cost_per_contact_gbp": [2.1, 2.1]})
-    bars = {t.name: t.marker.color for t in figures.channel_shift_chart(df).data if t.type == "bar"}
+    shown = Suppression(1).apply(df, {"contacts": ("channel_share",)})  # figures take suppressed frames
+    bars = {t.name: t.marker.color for t in figures.channel_shift_chart(shown).data if t.type == "bar"}
     assert bars["video_call"] == channel_colour("video_call") != channel_colour("phone") == bars["phone"]
 
 

@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from joinedup.cli import app
+from joinedup.report import figures
 from joinedup.report.build import build_report
+from joinedup.report.disclosure import Suppression
 from joinedup.report.scope import Scope
 from tests.report.browser import open_page
 
@@ -26,7 +28,12 @@ CHARTS_JS = """Array.from(document.querySelectorAll('.plotly-graph-div')).map(d 
         n + ((t.type === 'sankey' ? t.link.value : (t.type === 'heatmap' ? t.z.flatMap(r => Array.from(r)) : t.y)) || [])
              .filter(v => v !== null && v !== undefined && !Number.isNaN(v)).length, 0),
     marks: d.querySelectorAll('.sankey-link, .bars path, .heatmaplayer image, .scatterlayer path').length,
+    note: ((d.layout || {}).annotations || []).map(a => a.text).join(' '),
 }))"""
+# The test pipeline has about 60 social posts over 168 weekday × hour cells: at k = 5 every cell of that heatmap
+# is suppressed, and the chart says so instead of drawing (test_every_chart_draws_its_data_when_nothing_is_suppressed
+# draws it).
+FULLY_SUPPRESSED_AT_K5 = {"social-sla"}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +41,20 @@ def report(pipeline) -> Path:
     paths, _, run = pipeline
     assert run.results["journeys"] == "success"
     return paths.reports / "index.html"
+
+
+def _draw(report: Path, chromium: str) -> tuple[list[dict], list[str]]:
+    with open_page(report.as_uri(), chromium) as page:
+        page.pump(1.5)
+        return page.evaluate(CHARTS_JS), list(page.errors)
+
+
+def test_every_chart_draws_its_data_when_nothing_is_suppressed(pipeline, chromium: str, tmp_path: Path) -> None:
+    paths, _, _ = pipeline
+    charts, errors = _draw(build_report(paths.analytics, tmp_path, suppression=Suppression(1)), chromium)
+    assert errors == [] and [c["id"] for c in charts] == CHART_IDS
+    for c in charts:
+        assert c["svg"] >= 1 and c["points"] > 0 and c["marks"] > 0, c
 
 
 def test_report_renders_every_chart_with_data_and_no_console_errors(report: Path, chromium: str,
@@ -51,7 +72,10 @@ def test_report_renders_every_chart_with_data_and_no_console_errors(report: Path
     assert online == []  # works offline: nothing fetched from a CDN or anywhere else
     assert [c["id"] for c in charts] == CHART_IDS
     for c in charts:
-        assert c["svg"] >= 1 and c["points"] > 0 and c["marks"] > 0, c
+        if c["id"] in FULLY_SUPPRESSED_AT_K5:  # drawn, saying why it shows nothing
+            assert c["svg"] >= 1 and c["points"] == 0 and c["note"] == figures.SUPPRESSED, c
+        else:
+            assert c["svg"] >= 1 and c["points"] > 0 and c["marks"] > 0, c
     assert headline == 2
     assert shot.stat().st_size > 50_000  # a real picture, not a blank page
 

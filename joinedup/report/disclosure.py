@@ -1,0 +1,136 @@
+"""Disclosure control: the one place small cells are suppressed, for the report and the aggregates export.
+
+Why: the analytics file is pseudonymous, and an aggregate is not automatically safe. A count of 2 in "social
+posts about housing benefit on Sunday at 03:00" points at people someone may know; a filtered report (one
+service, one week) makes such cells common. ONS and NHS Digital practice is to suppress counts below 5; k is
+configurable (`JOINEDUP_REPORT_MIN_CELL`, or `--min-cell` on `joinedup report` / `joinedup export-aggregates`).
+
+The rules, applied to a DataFrame by `Suppression.apply` with the table's own knowledge of which columns are
+counts and which figures are computed from them:
+
+1. **Primary.** A count n with 0 < n < k is suppressed: it is never carried as its value, only as the label
+   "<k". Zero is shown: it says no contact of that kind happened, which names nobody.
+2. **Derived figures.** A rate, share, mean, median or cost computed from a suppressed count is withheld, whether
+   that count is its numerator or its denominator; so a rate over fewer than k is never shown exactly.
+3. **Complementary.** Where a table shows (or lets a reader derive) a group's total, e.g. a row of shares that
+   sums to 100%, one suppressed cell could be recovered by subtraction. Within each such group, if exactly one
+   non-zero cell is suppressed, the next smallest non-zero cell is suppressed too. Its label is "suppressed",
+   not "<5": it is not small, and saying so would mislead.
+
+What it does not do: protect against differencing between two separately published tables (e.g. two
+overlapping filtered reports). docs/privacy.md says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+ENV = "JOINEDUP_REPORT_MIN_CELL"
+DEFAULT_MIN_CELL = 5
+LABEL_SUFFIX = "_label"
+SECONDARY = "suppressed"  # the label of a cell withheld only so that a small one beside it stays hidden
+
+
+def min_cell_from_env() -> int:
+    """k from JOINEDUP_REPORT_MIN_CELL (default 5). A value that is not a whole number >= 1 is an error: a
+    typo must not silently publish small cells."""
+    raw = os.environ.get(ENV, "").strip()
+    if not raw:
+        return DEFAULT_MIN_CELL
+    try:
+        k = int(raw)
+    except ValueError:
+        raise ValueError(f"{ENV}={raw!r} is not a whole number (the smallest count shown, e.g. 5)") from None
+    if k < 1:
+        raise ValueError(f"{ENV}={k}: the smallest count shown must be at least 1 (1 turns suppression off)")
+    return k
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Small-cell suppression with threshold k (k = 1 shows every count exactly)."""
+
+    k: int = DEFAULT_MIN_CELL
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"the smallest count shown must be at least 1, not {self.k}")
+
+    @classmethod
+    def from_env(cls) -> Suppression:
+        return cls(min_cell_from_env())
+
+    @property
+    def marker(self) -> str:
+        return f"<{self.k}"
+
+    def note(self) -> str:
+        """What a reader of a suppressed figure needs to know, in one line."""
+        if self.k == 1:
+            return "every count shown exactly (no small-cell suppression)"
+        return f"counts under {self.k} shown as {self.marker}, figures computed from them withheld"
+
+    def is_small(self, n: float | None) -> bool:
+        return n is not None and not pd.isna(n) and 0 < n < self.k
+
+    def small(self, counts: pd.Series) -> pd.Series:
+        """True where a count is suppressed (0 < n < k)."""
+        values = pd.to_numeric(counts, errors="coerce")
+        return (values > 0) & (values < self.k)
+
+    def label(self, n: float | None) -> str:
+        """How a count is written: "<5" when suppressed, else "1,234"."""
+        if n is None or pd.isna(n):
+            return "–"
+        return self.marker if self.is_small(n) else f"{int(n):,}"
+
+    def share(self, numerator: float, denominator: float) -> float | None:
+        """numerator / denominator, or None when either count is suppressed or the denominator is 0."""
+        if self.is_small(numerator) or self.is_small(denominator) or not denominator:
+            return None
+        return numerator / denominator
+
+    def apply(self, df: pd.DataFrame, counts: Mapping[str, Sequence[str]],
+              complement: Sequence[str] | None = None) -> pd.DataFrame:
+        """A copy of `df` with the rules applied.
+
+        `counts` maps each count column to the columns computed from it. Suppressed counts become NaN (the
+        exact value leaves nothing), each count gets a `<count>_label` column ("<5" or "1,234") for labels and
+        hover text, and the derived columns are NaN wherever a count they come from is suppressed.
+        `complement` names the columns that group cells whose total is revealed (`[]`: the whole table is one
+        group); None when no total is revealed."""
+        unknown = [c for c in [*counts, *(d for ds in counts.values() for d in ds)] if c not in df.columns]
+        if unknown:
+            raise KeyError(f"suppression rules name columns the table does not have: {unknown}")
+        out = df.copy()
+        for count, derived in counts.items():
+            small = self.small(out[count])
+            hide = small if complement is None else self._complement(out[count], small, out, complement)
+            labels = [self.marker if s else SECONDARY if h else self.label(v)
+                      for v, s, h in zip(out[count], small, hide, strict=True)]
+            out[count] = pd.to_numeric(out[count], errors="coerce").astype("float64").mask(hide)
+            out[count + LABEL_SUFFIX] = labels
+            for column in derived:
+                out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64").mask(hide)
+        return out
+
+    @staticmethod
+    def _complement(values: pd.Series, hide: pd.Series, df: pd.DataFrame, groups: Sequence[str]) -> pd.Series:
+        """Rule 3: in a group with exactly one suppressed non-zero cell, also suppress its smallest other
+        non-zero cell, so the first cannot be recovered from the group's total."""
+        hide = hide.copy()
+        numeric = pd.to_numeric(values, errors="coerce")
+        keys = [df[g] for g in groups] if groups else [pd.Series(0, index=df.index)]
+        for _, idx in numeric.groupby(keys, dropna=False).groups.items():
+            cells = numeric.loc[idx]
+            if int(hide.loc[idx].sum()) != 1:
+                continue
+            others = cells[(~hide.loc[idx]) & (cells > 0)]
+            if not others.empty:
+                hide.loc[others.idxmin()] = True
+        return hide
+
