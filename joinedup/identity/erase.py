@@ -155,8 +155,7 @@ def _write_suppression(identity: Path, entries: Iterable[tuple[str, str]], erasu
                     "erasure_id": [erasure_id] * len(new), "key_check": [check] * len(new)},
                    schema=SUPPRESSION_SCHEMA)
     write_parquet_atomic(pa.concat_tables([old.select(SUPPRESSION_SCHEMA.names).cast(SUPPRESSION_SCHEMA), add]),
-                         path)
-    path.chmod(0o600)
+                         path, restricted_root=path.parent)
     return len(new)
 
 
@@ -176,7 +175,8 @@ def _erase_raw(lake: Path, fp: Footprint) -> tuple[int, int]:
         keep = pc.invert(pc.is_in(table.column("contact_id"), value_set=ids))
         kept = table.filter(keep)
         removed += table.num_rows - kept.num_rows
-        write_parquet_atomic(kept, Path(name))  # an emptied day stays an (empty) landed day, as ingest leaves it
+        # an emptied day stays an (empty) landed day, as ingest leaves it; 0600 like every raw partition
+        write_parquet_atomic(kept, Path(name), restricted_root=Path(name).parent)
     return removed, len(files)
 
 
@@ -194,7 +194,7 @@ def _erase_quarantine(lake: Path, suppressed: set[tuple[str, str]]) -> tuple[int
         rows += table.num_rows - kept.num_rows
         parts += 1
         if kept.num_rows:
-            write_parquet_atomic(kept, part)
+            write_parquet_atomic(kept, part, restricted_root=part.parent)
         else:
             part.unlink()  # ingest keeps no empty quarantine partition either
     return rows, parts
@@ -214,8 +214,7 @@ def _erase_state(identity: Path, fp: Footprint) -> dict[str, int]:
             if n:
                 kept = con.sql(f"select * from {src} where not coalesce({where}, false)",
                                params=bind(where, fp.citizen_id)).to_arrow_table()
-                write_parquet_atomic(kept, path)
-                path.chmod(0o600)
+                write_parquet_atomic(kept, path, restricted_root=path.parent)
             counts[f"state_{name}"] = n
     return counts
 

@@ -126,8 +126,7 @@ def prune_identity(lake: Path, identity: Path) -> dict[str, int]:
             n = con.execute(f"select count(*) from {src} where {where}").fetchall()[0][0]
             if n:
                 write_parquet_atomic(con.sql(f"select * from {src} where not coalesce({where}, false)")
-                                     .to_arrow_table(), path)
-                path.chmod(0o600)
+                                     .to_arrow_table(), path, restricted_root=path.parent)
             counts[f"state_{name}"] = n
         store = identity / IDENTITY_DB
         if store.exists():

@@ -255,10 +255,11 @@ def _dag_code() -> list[Path]:
 def _pools_in_dag_code() -> set[str]:
     """Every pool the DAG code names: `pool=` arguments and `"pool":` keys, constants resolved."""
     pools: set[str] = set()
-    for path in _dag_code():
-        tree = ast.parse(path.read_text())
-        consts = {t.id: n.value.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
-                  and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+    trees = {path: ast.parse(path.read_text()) for path in _dag_code()}
+    # module constants of every DAG file: a factory may name a pool another one defines (retention: DUCKDB_POOL)
+    consts = {t.id: n.value.value for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.Assign)
+              and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+    for path, tree in trees.items():
         values = [k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "pool"]
         values += [v for n in ast.walk(tree) if isinstance(n, ast.Dict) for k, v in zip(n.keys, n.values)
                    if isinstance(k, ast.Constant) and k.value == "pool"]
