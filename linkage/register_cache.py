@@ -51,8 +51,11 @@ def load_prepared_register(register_path: str | Path, cache_dir: str | Path,
     settings = settings or load_settings()
     key = fingerprint(register_path, settings.blocking.max_block)
     if cache.exists():
-        with open(cache, "rb") as f:
-            cached_key, reg = pickle.load(f)
+        try:
+            with open(cache, "rb") as f:
+                cached_key, reg = pickle.load(f)
+        except Exception:  # written by another version of linkage (a module renamed, a class changed): stale
+            cached_key = None
         if cached_key == key:
             return reg.teach_lexicon()
     reg = prepare_register(read_table(register_path), settings)

@@ -84,3 +84,19 @@ def test_merge_protection_uses_the_settings_passed_to_link(register, model) -> N
     blocked = load_settings(edges={"blocked_values": ["+447700900457"]})
     apart = link(register, con, model=model, settings=blocked)
     assert apart["person_id"].nunique() == 2  # the configured switchboard number joins nobody
+
+
+def test_a_register_cache_from_another_version_is_rebuilt_not_a_crash(register, tmp_path: Path) -> None:
+    """An upgrade renamed linkage.match: a cache pickled before it must be treated as stale, not crash the run."""
+    import pickle
+
+    from linkage.register_cache import CACHE_FILE, load_prepared_register
+
+    reg_path = tmp_path / "register.csv"
+    register.head(200).to_csv(reg_path, index=False)
+    stale = b"clinkage.match\nPreparedRegister\n."  # protocol 0: GLOBAL linkage.match.PreparedRegister, STOP
+    with pytest.raises(ModuleNotFoundError):
+        pickle.loads(stale)
+    (tmp_path / CACHE_FILE).write_bytes(stale)
+    prepared = load_prepared_register(reg_path, tmp_path)
+    assert prepared.size == 200 and prepared.max_block == load_settings().blocking.max_block
