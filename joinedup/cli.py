@@ -48,6 +48,10 @@ from joinedup.report.cli import register as _register_report  # noqa: E402
 
 _register_report(app)
 
+from joinedup.review.cli import register as _register_review  # noqa: E402
+
+_register_review(app)
+
 from joinedup.demo import register as _register_demo  # noqa: E402
 
 _register_demo(app)

@@ -23,13 +23,27 @@ RESULT_COLUMNS = ["contact_id", "candidate_citizen_id", "match_weight", "match_p
                   "explanation", "runner_up_weight"]
 
 
-def _explain(weights: np.ndarray, prior: float, via: str, candidate: str | None) -> str:
+# Why a contact scoring at least `review` is not linked automatically, most fundamental first: a caseworker
+# reads it beside the weights (joinedup.review), so each names the rule in linkage.protection or the settings.
+REVIEW_REASONS = {
+    "conflicting_identifiers": "two candidates each share a strong identifier with the contact",
+    "score_band": "the match probability is between the review and the automatic thresholds",
+    "no_person_evidence": "only household evidence agrees (address, surname, landline): nothing personal",
+    "different_person": "a stated forename or date of birth clearly differs, with nothing personal agreeing "
+                        "(another member of the household)",
+    "ambiguous": "the runner-up candidate scores within the ambiguity margin",
+}
+
+
+def _explain(weights: np.ndarray, prior: float, via: str, candidate: str | None, reason: str = "") -> str:
     doc: dict[str, object] = {"via": via, "prior": round(prior, 1)}
     for name, w in zip(NAMES, weights):
         if w != 0:
             doc[name] = round(float(w), 1)
     if candidate is not None:
         doc["candidate"] = candidate
+    if reason:
+        doc["review_reason"] = reason
     return json.dumps(doc, separators=(",", ":"))
 
 
@@ -77,10 +91,14 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
     prob = pair_prob[best]
     edge = edge_ok[best]
     conflicting_edges = edge & second_edge & (reg_ids[br] != reg_ids[ri[order[np.minimum(first + 1, len(order) - 1)]]])
-    clear = (bw - runner) >= th.ambiguity_bits
+    apart = (bw - runner) >= th.ambiguity_bits
     # household guard: a stated forename or DOB that clearly differs is another person at the
     # same address / on the same e-mail; never an automatic link
-    clear &= ~other_person(levels[best]) & person_evidence(levels[best])
+    household, personal = other_person(levels[best]), person_evidence(levels[best])
+    clear = apart & ~household & personal
+    reason = np.select([conflicting_edges, prob < th.auto, ~personal, household, ~apart],
+                       ["conflicting_identifiers", "score_band", "no_person_evidence", "different_person",
+                        "ambiguous"], default="")
     decision = np.where(edge & ~conflicting_edges, "matched",
                np.where((prob >= th.auto) & clear & ~conflicting_edges, "matched",
                np.where(prob >= th.review, "review", "unmatched")))
@@ -91,8 +109,8 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
     out.loc[bc, "decision"] = decision
     out.loc[bc, "runner_up_weight"] = runner
     out.loc[bc, "explanation"] = [
-        _explain(w[p], prior, v, reg_ids[r] if d == "review" else None)
-        for p, v, r, d in zip(best, via, br, decision)
+        _explain(w[p], prior, v, reg_ids[r] if d == "review" else None, why if d == "review" else "")
+        for p, v, r, d, why in zip(best, via, br, decision, reason)
     ]
     if must_link:
         for pos in np.flatnonzero(out["contact_id"].isin(must_link.keys()).to_numpy()):

@@ -41,7 +41,8 @@ import pyarrow.parquet as pq
 
 from joinedup.identity.link_step import raw_glob
 from joinedup.identity.pseudonym import key_check, keyed_hashes
-from joinedup.identity.store import IDENTITY_DB
+from joinedup.identity.store import IDENTITY_DB, holds_store_lock
+from joinedup.review.decisions import remove_rows
 from joinedup.identity.subject import STATE, Footprint, footprint, has_raw, sql_str, store_tables, value_table
 from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.ingest.suppress import (
@@ -74,6 +75,15 @@ STORE_FILTERS = {
     "linkage_rejected_edges": STATE_FILTERS["rejected_edges"],
     "relink_audit": "contact_id in (select id from c) or citizen_id_before = $1 or citizen_id_after = $1 "
                     "or person_id_before in (select id from p) or person_id_after in (select id from p)",
+    "review_applied": "decision_id in (select decision_id from store.review_decisions where contact_id in "
+                      "(select id from c) or citizen_id = $1)",
+    "review_decisions": "contact_id in (select id from c) or citizen_id = $1",
+    "review_changes": "row_key in (select id from c) or row_key in (select id from p) or citizen_id_before = $1 "
+                      "or citizen_id_after = $1 or person_id_before in (select id from p) "
+                      "or person_id_after in (select id from p)",
+    "review_queue": "contact_id in (select id from c) or citizen_id = $1 or person_id in (select id from p)",
+    "review_contacts": "contact_id in (select id from c) or citizen_id = $1 or person_id in (select id from p)",
+    "review_citizens": "citizen_id = $1",
 }
 
 
@@ -266,6 +276,7 @@ def _append_audit(lake: Path, record: dict[str, object]) -> None:
         os.fsync(f.fileno())
 
 
+@holds_store_lock
 def erase(lake: Path, identity: Path, register: Path, citizen_id: str, requested_by: str, key: bytes,
           rebuild: bool = True) -> ErasureResult:
     """Erase `citizen_id` from every zone (see the module docstring); a second run finds nothing and records
@@ -295,6 +306,7 @@ def erase(lake: Path, identity: Path, register: Path, citizen_id: str, requested
     c["quarantine_rows"], c["quarantine_partitions"] = _erase_quarantine(lake, suppressed)
     c.update(_erase_state(identity, fp))
     c.update(_erase_store(identity, fp))
+    c["review_inbox"] = remove_rows(identity, set(fp.contact_ids), fp.citizen_id)
     if result.removed == 0 and previous_erasures(lake, chash):
         result.already_erased = True
         return result

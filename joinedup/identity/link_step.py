@@ -22,10 +22,11 @@ import duckdb
 
 from joinedup.identity.attributes import person_attributes, register_view
 from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, known_keys
-from joinedup.identity.store import attach_stored_links, update_identity_db
+from joinedup.identity.store import attach_stored_links, holds_store_lock, update_identity_db
 from joinedup.identity.worker import link_in_fresh_process
 from joinedup.ingest.lake import write_parquet_atomic
-from joinedup.zones import restricted_identity, write_private_text
+from joinedup.review.store import prepare_decisions, store_review_tables
+from joinedup.zones import make_private, restricted_identity, write_private_text
 from linkage.settings import LinkSettings, load_settings
 from linkage.state import verify_identifier_key
 
@@ -72,8 +73,10 @@ def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         con.execute(f"create table raw ({cols})")
 
 
+@holds_store_lock
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
-                  chunk_size: int = LINK_CHUNK, settings: LinkSettings | None = None) -> LinkStepResult:
+                  chunk_size: int = LINK_CHUNK, settings: LinkSettings | None = None,
+                  decisions: bool = True) -> LinkStepResult:
     """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
     outputs.
 
@@ -81,6 +84,10 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     against the register and the persons the store already holds: memory stays bounded by the chunk, not
     the year (a council year at once needed 15 GB), and a first load behaves like a run of daily loads.
     The outputs are derived in DuckDB; only new contacts and persons are hashed.
+
+    First, the caseworkers' decisions it has not applied yet are applied (joinedup.review.apply), so they show in
+    the same run's outputs; `decisions=False` (a relink, which re-decides everything under the decisions in
+    force) only carries the record of them over.
     """
     restricted_identity(identity, "linkage", "_work")  # refuses a store open to others; creates it 0700
     state_dir = identity / "linkage"
@@ -89,6 +96,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     work.mkdir(parents=True, exist_ok=True)
     (identity / "contact_links.parquet").unlink(missing_ok=True)  # an older layout's copy of contact_links
     new_path, fresh_path = work / "new_contacts.parquet", work / "fresh_links.parquet"
+    decided = prepare_decisions(lake, identity, work) if decisions else None
     with duckdb.connect() as con:
         _raw_view(con, lake)
         attach_stored_links(con, identity)
@@ -97,7 +105,14 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
     stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size,
-                                  settings or load_settings(), key)
+                                  settings or load_settings(), key, decided)
+    if decided is not None:
+        with duckdb.connect() as con:  # the decided contacts' links as they now are, then the new contacts'
+            con.execute(f"""copy (select * from read_parquet('{work / "links.out.parquet"}')
+                                  where contact_id not in (select contact_id from read_parquet('{fresh_path}'))
+                                  union all by name select * from read_parquet('{fresh_path}'))
+                            to '{work / "all_links.parquet"}' (format parquet)""")
+        make_private(work / "all_links.parquet").replace(fresh_path)
     try:
         with duckdb.connect() as con:
             _raw_view(con, lake)
@@ -110,6 +125,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             con.execute(f"""create table links as
                 with every_link as (
                     select contact_id, decision, match_probability from stored_links
+                    where contact_id not in (select contact_id from read_parquet('{fresh_path}'))
                     union all by name
                     select contact_id, decision, match_probability from read_parquet('{fresh_path}'))
                 select l.contact_id, s.person_id, s.citizen_id, l.decision, l.match_probability
@@ -144,7 +160,9 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                     con.execute("select count(*) from attrs_df").fetchone()[0]:
                 raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
             con.execute("detach database if exists old_store")
-            update_identity_db(con, identity, fresh_path)
+            update_identity_db(con, identity, fresh_path,
+                               lambda c: store_review_tables(c, identity, work if decided is not None else None,
+                                                                 register_path))
     finally:
         for f in work.iterdir():
             f.unlink()

@@ -21,8 +21,9 @@ from pathlib import Path
 import duckdb
 
 from joinedup.identity.link_step import LinkStepResult, run_link_step
-from joinedup.identity.store import IDENTITY_DB
-from joinedup.zones import private_dir
+from joinedup.identity.store import IDENTITY_DB, STORE_LOCK, holds_store_lock
+from joinedup.review.decisions import INBOX
+from joinedup.zones import make_private, private_dir
 from linkage.register_cache import CACHE_DIR
 from linkage.settings import LinkSettings, load_settings
 
@@ -53,6 +54,22 @@ def _fresh_state(identity: Path, work: Path) -> None:
             shutil.copytree(src, work / "linkage" / name, copy_function=shutil.copy2)
         elif src.exists():
             shutil.copy2(src, work / "linkage" / name)
+
+
+def _carry_review(identity: Path, work: Path) -> None:
+    """The decisions inbox is read where it is, and the record of what each decision changed and when it was
+    applied carries over: a relink re-decides every contact under the decisions in force, it does not apply them
+    again one by one."""
+    if (identity / INBOX).exists():
+        (work / INBOX.parent).symlink_to(identity / INBOX.parent, target_is_directory=True)
+    store = identity / IDENTITY_DB
+    with duckdb.connect(str(work / IDENTITY_DB)) as con:
+        make_private(work / IDENTITY_DB)
+        con.execute(f"attach '{store}' as old (read_only)")
+        for table in ("review_applied", "review_changes"):
+            if con.execute("select count(*) from duckdb_tables() where database_name = 'old' and table_name = ?",
+                           [table]).fetchone()[0]:
+                con.execute(f"create table {table} as select * from old.{table}")
 
 
 def _audit(old_store: Path, new_store: Path, settings: LinkSettings, at: datetime) -> tuple[int, ...]:
@@ -89,19 +106,25 @@ def _audit(old_store: Path, new_store: Path, settings: LinkSettings, at: datetim
 
 def _swap_in(identity: Path, work: Path) -> None:
     """Replace the store's contents with the relinked ones. The identity folder itself may be a mount point,
-    so its entries are moved, not the folder: the old ones aside first, removed only once the new ones are in."""
+    so its entries are moved, not the folder: the old ones aside first, removed only once the new ones are in.
+    What a relink does not remake stays: the decisions inbox, subject-access bundles, the writer lock."""
     aside = identity / ".relink-old"
     shutil.rmtree(aside, ignore_errors=True)
     aside.mkdir(mode=0o700)
+    if (work / INBOX.parent).is_symlink():
+        (work / INBOX.parent).unlink()
+    remade = {entry.name for entry in work.iterdir()} - {STORE_LOCK}
     for entry in identity.iterdir():
-        if entry.name not in (WORK, aside.name):
+        if entry.name in remade:
             os.replace(entry, aside / entry.name)
     for entry in work.iterdir():
-        os.replace(entry, identity / entry.name)
+        if entry.name in remade:
+            os.replace(entry, identity / entry.name)
     shutil.rmtree(aside)
-    work.rmdir()
+    shutil.rmtree(work)
 
 
+@holds_store_lock
 def relink(lake: Path, identity: Path, register_path: Path, key: bytes,
            settings: LinkSettings | None = None) -> RelinkResult:
     """Re-decide every landed contact under `settings` (default: those configured); see the module docstring."""
@@ -112,7 +135,8 @@ def relink(lake: Path, identity: Path, register_path: Path, key: bytes,
     work = identity / WORK
     _fresh_state(identity, work)
     try:
-        result = run_link_step(lake, work, register_path, key, settings=settings)
+        _carry_review(identity, work)
+        result = run_link_step(lake, work, register_path, key, settings=settings, decisions=False)
         counts = _audit(store, work / IDENTITY_DB, settings, datetime.now(UTC))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,14 +5,19 @@ It is the only place a pseudonymous key can be turned back into a person, so it 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
+from filelock import FileLock
 
-from linkage.io import make_private
+from linkage.io import make_private, private_dir
 
 LINKS_COLUMNS = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                  "explanation")
@@ -24,6 +29,33 @@ IDENTITY_DB = "identity.duckdb"
 # identifiers are not: contact_links already says which person each contact is, and identifiers are hashes
 # only the linker reads).
 STORE_STATE_TABLES = ("aliases", "decisions", "rejected_edges")
+STORE_LOCK = ".writer.lock"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def store_lock(identity: Path) -> FileLock:
+    """The one-writer lock of the identity store and linkage state, across processes.
+
+    The link step, relink, erasure, retention and review decisions each rewrite them on a copy and swap it in;
+    two at once (an erasure from the CLI while the scheduler's link step runs) would each swap in a copy without
+    the other's change, and an erased citizen could come back. The lock is re-entrant in a thread (an erasure
+    runs the link step), and its file is owner-only like everything else in the store."""
+    private_dir(identity)
+    return FileLock(identity / STORE_LOCK, mode=0o600, is_singleton=True)
+
+
+def holds_store_lock(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` holding the store lock of its `identity` argument."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with store_lock(Path(sig.bind(*args, **kwargs).arguments["identity"])):
+            return fn(*args, **kwargs)
+
+    return locked
 
 
 def links_ddl(table: str) -> str:
@@ -31,7 +63,8 @@ def links_ddl(table: str) -> str:
     return f"create table if not exists {table} ({cols})"
 
 
-def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_links: Path) -> Path:
+def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_links: Path,
+                       also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
     """The restricted identity store, one DuckDB file, brought up to date on a copy that is then swapped in.
 
     It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
@@ -40,6 +73,9 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     and rejected edges. The day's links are added and the persons the linker renamed are updated, in one
     transaction on a copy of the file: the history is not rewritten, and a caseworker who has the store open
     keeps reading the old file while the new one replaces it.
+
+    Links in `fresh_links` replace the store's rows of the same contacts (a contact a review decision re-linked).
+    `also` runs inside the same transaction (the review tables: joinedup.review.store).
 
     `con` must hold `raw` (every landed contact), `contact_keys` and `person_keys`; the store is attached to it as `store`.
     """
@@ -56,8 +92,9 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     try:
         con.execute("begin transaction")
         con.execute(links_ddl("store.contact_links"))
-        con.execute(f"""insert into store.contact_links by name select * from read_parquet('{fresh_links}')
-                        where contact_id not in (select contact_id from store.contact_links)""")
+        con.execute(f"""delete from store.contact_links
+                        where contact_id in (select contact_id from read_parquet('{fresh_links}'))""")
+        con.execute(f"insert into store.contact_links by name select * from read_parquet('{fresh_links}')")
         if persons_file.exists():  # a pseudonymous person who proved a citizen, or merged into another person
             con.execute(f"""update store.contact_links l set person_id = s.person_id, citizen_id = s.citizen_id
                             from read_parquet('{persons_file}') s
@@ -73,6 +110,8 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
             if part.exists():
                 con.execute(f"create or replace table store.linkage_{name} as select * from read_parquet(?)",
                             [str(part)])
+        if also is not None:
+            also(con)
         con.execute("commit")
         committed = True
         con.execute("checkpoint store")

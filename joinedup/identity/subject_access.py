@@ -35,7 +35,8 @@ FILES = {
                       "or handle",
     "links.csv": "how each contact was linked to them: person, decision, match probability and weight, and the "
                  "explanation (per-comparison weights, or the identifier that joined it)",
-    "decisions.csv": "clerical review decisions about their contacts",
+    "decisions.csv": "clerical review decisions about their contacts (who decided, when, and when it was applied)",
+    "review_changes.csv": "what each review decision about them changed: contacts moved, persons renamed",
     "aliases.csv": "earlier pseudonymous person ids that became theirs when they proved their identity",
     "rejected_edges.csv": "links refused by merge protection that name them or their contacts",
     "relink_audit.csv": "changes to their links made when the links were re-decided (joinedup relink)",
@@ -94,7 +95,9 @@ def subject_access(lake: Path, identity: Path, register: Path, citizen_id: str, 
                 con.execute(f"attach '{sql_str(store)}' as store (read_only)")
                 tables = store_tables(con, "store")
             parts = [("links.csv", "contact_links", None, STORE_FILTERS["contact_links"]),
-                     ("decisions.csv", "linkage_decisions", state / "decisions.parquet", STATE_FILTERS["decisions"]),
+                     ("decisions.csv", "review_decisions" if "review_decisions" in tables else "linkage_decisions",
+                      state / "decisions.parquet", STATE_FILTERS["decisions"]),
+                     ("review_changes.csv", "review_changes", None, STORE_FILTERS["review_changes"]),
                      ("aliases.csv", "linkage_aliases", state / "aliases.parquet", STATE_FILTERS["aliases"]),
                      ("rejected_edges.csv", "linkage_rejected_edges", state / "rejected_edges.parquet",
                       STATE_FILTERS["rejected_edges"]),

@@ -12,23 +12,45 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from joinedup.identity.store import LINKS_COLUMNS, LINKS_SCHEMA
+from joinedup.review.apply import apply_in_state
 from linkage.io import private_file
 from linkage.pipeline import LinkStats, link
+from linkage.prepare import PreparedRegister
 from linkage.register_cache import load_prepared_register
 from linkage.settings import LinkSettings
 
 
+def _frame(path: Path) -> pd.DataFrame:
+    df = pq.read_table(path).to_pandas()
+    return df.astype(object).where(df.notna(), None)
+
+
+def apply_decisions(register: PreparedRegister, folder: Path, state_dir: Path, settings: LinkSettings,
+                    key: bytes) -> None:
+    """The link step's first pass (joinedup.review.apply): inputs and outputs are Parquet files in `folder`."""
+    done = apply_in_state(register, _frame(folder / "decisions.parquet"), _frame(folder / "contacts.parquet"),
+                          _frame(folder / "links_now.parquet"), _frame(folder / "earlier_changes.parquet"),
+                          state_dir, settings, key)
+    for name, frame in (("applied", done.applied), ("changes", done.changes), ("links", done.links)):
+        pq.write_table(pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False),
+                       private_file(folder / f"{name}.out.parquet"))
+
+
 def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
-                      chunk_size: int, settings: LinkSettings, key: bytes) -> LinkStats:
-    """In the linking process: link `new_path` chunk by chunk (each incrementally, against what the store holds
-    after the previous chunk) and write the fresh links to `out_path`."""
+                      chunk_size: int, settings: LinkSettings, key: bytes, decided: Path | None = None) -> LinkStats:
+    """In the linking process: apply the caseworkers' pending decisions (when `decided` names their folder), then
+    link `new_path` chunk by chunk (each incrementally, against what the store holds after the previous chunk)
+    and write the fresh links to `out_path`."""
     pa.set_cpu_count(1)  # no Arrow threads alive when the linker forks its workers
     pa.set_io_thread_count(1)
     register = load_prepared_register(register_path, state_dir, settings)
+    if decided is not None:
+        apply_decisions(register, decided, state_dir, settings, key)
     stats = LinkStats()
     parts = [LINKS_SCHEMA.empty_table()]
     source = pq.ParquetFile(new_path)
@@ -44,8 +66,9 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
 
 
 def link_in_fresh_process(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
-                          chunk_size: int, settings: LinkSettings, key: bytes) -> LinkStats:
+                          chunk_size: int, settings: LinkSettings, key: bytes,
+                          decided: Path | None = None) -> LinkStats:
     """`link_new_contacts` in a spawned interpreter (see the module's docstring); its exception is raised here."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(link_new_contacts, register_path, new_path, state_dir, out_path, chunk_size,
-                           settings, key).result()
+                           settings, key, decided).result()

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from joinedup.channels import load_channels
 from joinedup.identity.link_step import raw_glob
-from joinedup.identity.store import IDENTITY_DB
+from joinedup.identity.store import IDENTITY_DB, holds_store_lock
 from joinedup.identity.subject import STATE, has_raw, sql_str, store_tables
 from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.retention.policy import load_policy
@@ -158,6 +158,7 @@ def prune_identity(lake: Path, identity: Path) -> dict[str, int]:
     return counts
 
 
+@holds_store_lock
 def apply_retention(lake: Path, identity: Path, exports: str, today: date | None = None,
                     policy: dict[str, int | None] | None = None) -> dict[str, Any]:
     """Remove expired data from every zone; return (and append to the audit) what went, without any value."""
