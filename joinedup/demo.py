@@ -124,6 +124,23 @@ def demo_command(
     console.print(f"Report for service designers: [bold]{paths.reports / 'index.html'}[/]")
     console.print(f"Restricted identity store: {paths.identity}; warehouse: {paths.warehouse}")
     console.print(f"Pipeline log: {log}; Airflow task logs: {out / 'airflow' / 'logs'}")
+    queued = review_count(paths.identity)
+    env = f"JOINEDUP_IDENTITY={paths.identity} JOINEDUP_LAKE={paths.lake} JOINEDUP_REGISTER={paths.register}"
+    console.print(f"Review queue ({queued:,} contacts): [bold]{env} uv run joinedup review add-user --name you[/], "
+                  f"then [bold]{env} uv run joinedup review serve[/] and open http://127.0.0.1:8765 "
+                  "(docs/review.md)")
+
+
+def review_count(identity: Path) -> int:
+    """Contacts waiting in the review queue the demo left."""
+    import duckdb
+
+    store = identity / "identity.duckdb"
+    if not store.exists():
+        return 0
+    with duckdb.connect(str(store), read_only=True) as con:
+        has = con.execute("select count(*) from duckdb_tables() where table_name = 'review_queue'").fetchone()[0]
+        return con.execute("select count(*) from review_queue").fetchone()[0] if has else 0
 
 
 def register(app: typer.Typer) -> None:

@@ -161,13 +161,17 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             occurred_at: pd.Series, previous: pd.DataFrame | None = None,
             id_index: pd.DataFrame | None = None, shared: dict[str, set] | None = None,
             citizen_names: dict[str, Name] | None = None, settings: LinkSettings | None = None,
-            identifier_key: bytes | None = None) -> ClusterResult:
+            identifier_key: bytes | None = None,
+            person_forbidden: dict[str, frozenset] | None = None) -> ClusterResult:
     """Assign person ids to the contacts in `std` (standardised, positional index).
 
     previous: contact_id, person_id, citizen_id from earlier runs.
     id_index: kind, key_hash, person_id, citizen_id from earlier runs, hashed with `identifier_key`.
     citizen_names: citizen id -> (given, given_canon, family, dob) from the register, for the citizens a
         component can get (see Components); None skips that check.
+    person_forbidden: remembered person id -> citizens a contact of theirs must never join (review rejections):
+        a new contact must not carry a rejected contact's person into that citizen through a remembered
+        identifier.
     """
     settings = settings or load_settings()
     if identifier_key is None:
@@ -184,7 +188,8 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     person_node = {p: n + i for i, p in enumerate(persons["person_id"])}
     citizens = [c if isinstance(c, str) else None for c in matched_citizen]
     citizens += [c if isinstance(c, str) else None for c in persons["citizen_id"]]
-    forb = [cannot_link.get(cid) for cid in std["id"]] + [None] * len(persons)
+    person_forbidden = person_forbidden or {}
+    forb = [cannot_link.get(cid) for cid in std["id"]] + [person_forbidden.get(p) for p in persons["person_id"]]
     stated = [x if any(isinstance(v, str) for v in x) else None
               for x in zip(std["given"], std["given_canon"], std["family"], std["dob"])] + [None] * len(persons)
     comp = Components(citizens, forb, stated, citizen_names, settings.names)

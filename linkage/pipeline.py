@@ -153,10 +153,11 @@ def cluster_contacts(pred: Predictions, reg: PreparedRegister, state: State, set
         [None] * len(contacts), dtype=object)
     keys = _identifier_keys(pred.standardised, state.identifier_key)
     remembered, previous = _remembered(state, contacts, keys)
-    result = cluster(pred.standardised, matched, decisions.forbidden(), occurred,
+    forbidden = decisions.forbidden()
+    result = cluster(pred.standardised, matched, forbidden, occurred,
                      previous=previous, id_index=remembered, shared=_shared_in_register(reg, settings),
                      citizen_names=_citizen_names(reg, matched, previous, remembered), settings=settings,
-                     identifier_key=state.identifier_key)
+                     identifier_key=state.identifier_key, person_forbidden=_person_forbidden(state, forbidden))
     return Clustering(result, keys)
 
 
@@ -290,6 +291,19 @@ def _citizen_names(reg: PreparedRegister, *sources) -> dict[str, tuple]:
         ids.update(v for v in values if isinstance(v, str))
     rows = reg.std[reg.std["id"].isin(ids)]
     return dict(zip(rows["id"], zip(rows["given"], rows["given_canon"], rows["family"], rows["dob"])))
+
+
+def _person_forbidden(state: State, forbidden: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Remembered person id -> the citizens its contacts were rejected for: a reject holds for the person the
+    contact is, not only for the contact (see cluster)."""
+    if not forbidden:
+        return {}
+    rows = state.rows_matching("persons", pd.DataFrame({"contact_id": sorted(forbidden)}))
+    out: dict[str, set[str]] = {}
+    for cid, pid in zip(rows["contact_id"], rows["person_id"]):
+        if isinstance(pid, str):
+            out.setdefault(pid, set()).update(forbidden[cid])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _remembered(state: State, contacts: pd.DataFrame, keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

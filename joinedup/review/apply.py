@@ -196,7 +196,8 @@ def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts
         try:
             if d["decision"] == "undo":
                 undone = earlier_changes[earlier_changes["decision_id"] == d["undoes"]]
-                undone = pd.concat([undone, *[c[c["decision_id"] == d["undoes"]] for c in all_changes]])
+                undone = pd.concat([undone.astype(object), *[c[c["decision_id"] == d["undoes"]].astype(object)
+                                                             for c in all_changes if len(c)]], ignore_index=True)
                 if undone.empty:
                     outcome = "nothing_to_undo"
                 else:
@@ -216,7 +217,8 @@ def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts
                 row = {"decision_id": did, "table_name": "links", "row_key": cid,
                        **{f"{f}_before": link_before.get(f) for f in LINK_FIELDS},
                        **{f"{f}_after": links[cid].get(f) for f in LINK_FIELDS}}
-                changes = pd.concat([changes, pd.DataFrame([row]).reindex(columns=CHANGE_COLUMNS)], ignore_index=True)
+                extra = pd.DataFrame([row]).reindex(columns=CHANGE_COLUMNS).astype(object)
+                changes = extra if changes.empty else pd.concat([changes.astype(object), extra], ignore_index=True)
         finally:
             for snap in before.values():
                 if snap is not None:
@@ -224,7 +226,8 @@ def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts
         all_changes.append(changes)
         applied.append({"decision_id": did, "applied_at": now, "outcome": outcome, **_counts(changes, state_dir),
                         "rows_kept": kept})
-    changes = pd.concat(all_changes, ignore_index=True) if all_changes else pd.DataFrame(columns=CHANGE_COLUMNS)
+    filled = [c.astype(object) for c in all_changes if len(c)]
+    changes = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=list(CHANGE_COLUMNS))
     link_rows = pd.DataFrame([{"contact_id": c, **v} for c, v in links.items()],
                              columns=["contact_id", *LINK_FIELDS])
     return DecisionPass(pd.DataFrame(applied, columns=list(APPLIED_COLUMNS)),
