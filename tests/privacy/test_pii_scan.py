@@ -54,8 +54,8 @@ def test_the_attack_finds_what_the_restricted_zones_hold(pipeline, tmp_path: Pat
     reg = pd.read_csv(register, dtype=str).dropna(subset=["phone", "email"])
     reg = reg[reg["phone"].map(to_e164).notna()].head(50)
     leaked = tmp_path / "identifiers.parquet"
-    pd.DataFrame({"key_hash": [hashlib.sha256(f"phone:{to_e164(p)}".encode()).hexdigest()[:20]
-                               for p in reg["phone"]] +
-                              [hashlib.md5(e.lower().encode()).hexdigest() for e in reg["email"]]}).to_parquet(leaked)
+    phones = {hashlib.sha256(f"phone:{to_e164(p)}".encode()).hexdigest()[:20] for p in reg["phone"]}
+    emails = {hashlib.md5(e.lower().encode()).hexdigest() for e in reg["email"]}
+    pd.DataFrame({"key_hash": sorted(phones) + sorted(emails)}).to_parquet(leaked)
     reversed_ = attack([leaked], words).reversed_hashes[str(leaked)]
-    assert reversed_ == {"phone": 50, "email": 50}
+    assert reversed_ == {"phone": len(phones), "email": len(emails)} and len(phones) > 40
