@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,60 @@ BUSINESS_TZ = "Europe/London"  # export folders are named by the local business 
 
 def config_path() -> Path:
     return Path(os.environ.get("JOINEDUP_CHANNELS", str(DEFAULT_CONFIG)))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO order: mon = 1
+_HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When the council staffs a channel (local wall-clock time): a contact outside them, on a closed day or on a
+    bank holiday (unless `bank_holidays` is "open") is out of hours."""
+
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    opens: str = "08:30"
+    closes: str = "17:00"
+    bank_holidays: str = "closed"
+
+    def dbt(self) -> dict[str, Any]:
+        """As the dbt var `opening_hours` carries it per channel (macros/opening_hours.sql reads it)."""
+        return {"iso_weekdays": sorted(WEEKDAYS.index(d) + 1 for d in self.days), "opens": self.opens,
+                "closes": self.closes, "open_on_bank_holidays": self.bank_holidays == "open"}
+
+
+def parse_opening_hours(spec: Any, default: OpeningHours, where: str) -> OpeningHours:
+    """`spec` (a mapping from channels.yml) over `default`; every mistake names `where` and the key."""
+    if spec is None:
+        return default
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: opening_hours must be a mapping (days, opens, closes, bank_holidays)")
+    unknown = sorted(set(spec) - {"days", "opens", "closes", "bank_holidays"})
+    if unknown:
+        raise ValueError(f"{where}: opening_hours has unknown key(s) {unknown} (days, opens, closes, bank_holidays)")
+    values: dict[str, Any] = {"days": default.days, "opens": default.opens, "closes": default.closes,
+                              "bank_holidays": default.bank_holidays}
+    if "days" in spec:
+        days = spec["days"]
+        if not isinstance(days, list) or not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
+            raise ValueError(f"{where}: opening_hours.days must be a list of {', '.join(WEEKDAYS)}; got {days!r}")
+        values["days"] = tuple(sorted({d.lower() for d in days}, key=WEEKDAYS.index))
+    for key in ("opens", "closes"):
+        if key in spec:
+            value = spec[key]
+            if not isinstance(value, str) or not _HHMM.fullmatch(value):
+                raise ValueError(f'{where}: opening_hours.{key} must be a quoted "HH:MM" time; got {value!r} '
+                                 '(unquoted, YAML reads 08:30 as a number of minutes)')
+            values[key] = value
+    if "bank_holidays" in spec:
+        if spec["bank_holidays"] not in ("closed", "open"):
+            raise ValueError(f"{where}: opening_hours.bank_holidays must be closed or open; "
+                             f"got {spec['bank_holidays']!r}")
+        values["bank_holidays"] = spec["bank_holidays"]
+    hours = OpeningHours(**values)
+    if hours.days and hours.opens >= hours.closes:
+        raise ValueError(f"{where}: opening_hours opens at {hours.opens}, not before it closes ({hours.closes})")
+    return hours
 
 
 @dataclass(frozen=True)
@@ -47,6 +102,7 @@ class Channel:
     records: str | None = None
     delivery_timeout_hours: float = 6.0
     start_date: str = "2025-01-01"
+    opening_hours: OpeningHours = OpeningHours()
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def day_url(self, day: date, exports: str | None = None) -> str:
@@ -63,6 +119,7 @@ class Channel:
 
 def parse_channels(doc: dict[str, Any]) -> dict[str, Channel]:
     maps = doc.get("maps", {})
+    default_hours = parse_opening_hours(doc.get("opening_hours"), OpeningHours(), "channels.yml")
     out: dict[str, Channel] = {}
     for name, c in doc["channels"].items():
         out[name] = Channel(
@@ -83,6 +140,7 @@ def parse_channels(doc: dict[str, Any]) -> dict[str, Channel]:
             records=c.get("records"),
             delivery_timeout_hours=float(c.get("delivery_timeout_hours", 6.0)),
             start_date=str(c.get("start_date", "2025-01-01")),
+            opening_hours=parse_opening_hours(c.get("opening_hours"), default_hours, f"channels.yml: {name}"),
             maps=maps,
         )
     return out
@@ -106,9 +164,12 @@ def channel_names(path: Path | None = None) -> list[str]:
 
 def dbt_vars(path: Path | None = None) -> dict[str, Any]:
     """The dbt vars derived from channels.yml, passed to every dbt invocation (cosmos `ProjectConfig(dbt_vars=)`,
-    `--vars` on the CLI). dbt_project.yml holds no channel list and no default, so a dbt run without them fails
-    ("Required var 'channels' not found") instead of silently building the marts from a stale list."""
-    return {"channels": channel_names(path)}
+    `--vars` on the CLI): the channel list and each channel's opening hours. dbt_project.yml holds neither and no
+    default, so a dbt run without them fails ("Required var 'channels' not found") instead of silently building
+    the marts from a stale list."""
+    channels = load_channels(path)
+    return {"channels": list(channels),
+            "opening_hours": {name: ch.opening_hours.dbt() for name, ch in channels.items()}}
 
 
 def dbt_vars_arg(path: Path | None = None) -> list[str]:

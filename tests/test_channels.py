@@ -29,7 +29,7 @@ def packaged_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_dbt_gets_the_channels_as_vars_and_its_project_has_no_list_of_its_own() -> None:
-    assert dbt_vars() == {"channels": CONFIGURED}
+    assert list(dbt_vars()) == ["channels", "opening_hours"] and dbt_vars()["channels"] == CONFIGURED
     project = yaml.safe_load((DBT / "dbt_project.yml").read_text(encoding="utf-8"))
     assert "channels" not in project.get("vars", {}), "dbt_project.yml must not default the channel list"
 
@@ -145,3 +145,40 @@ def test_dbt_without_the_channel_vars_fails_loudly(tmp_path: Path) -> None:
                               str(tmp_path)])
     assert not res.success
     assert "Required var 'channels' not found" in str(res.exception)
+
+
+def test_every_channel_has_opening_hours_and_dbt_gets_them() -> None:
+    """Opening hours (out of hours) come from channels.yml: the top-level default, replaced key by key by a
+    channel's own `opening_hours`."""
+    vars_ = dbt_vars()["opening_hours"]
+    assert list(vars_) == CONFIGURED
+    assert vars_["phone"] == {"iso_weekdays": [1, 2, 3, 4, 5], "opens": "08:30", "closes": "17:00",
+                              "open_on_bank_holidays": False}
+    assert vars_["face_to_face"]["opens"] == "09:00" and vars_["face_to_face"]["closes"] == "16:30"
+    assert vars_["face_to_face"]["iso_weekdays"] == [1, 2, 3, 4, 5]  # not given: the default's
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"opens": 510}, 'opening_hours.opens must be a quoted "HH:MM" time'),
+    ({"closes": "5pm"}, 'opening_hours.closes must be a quoted "HH:MM" time'),
+    ({"days": ["monday"]}, "opening_hours.days must be a list of mon, tue"),
+    ({"bank_holidays": "yes"}, "opening_hours.bank_holidays must be closed or open"),
+    ({"opens": "17:00", "closes": "09:00"}, "opening_hours opens at 17:00, not before it closes"),
+    ({"open": "09:00"}, "opening_hours has unknown key(s) ['open']"),
+])
+def test_a_mistake_in_opening_hours_names_the_channel_and_the_key(tmp_path: Path, spec: dict, message: str) -> None:
+    doc = yaml.safe_load((REPO / "joinedup/channels.yml").read_text(encoding="utf-8"))
+    doc["channels"]["sms"]["opening_hours"] = spec
+    path = tmp_path / "channels.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"channels.yml: sms: {message}")):
+        load_channels(path)
+
+
+def test_opening_hours_can_include_weekends_and_bank_holidays(tmp_path: Path) -> None:
+    doc = yaml.safe_load((REPO / "joinedup/channels.yml").read_text(encoding="utf-8"))
+    doc["channels"]["social"]["opening_hours"] = {"days": ["sat", "mon", "sun"], "bank_holidays": "open"}
+    path = tmp_path / "channels.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    hours = dbt_vars(path)["opening_hours"]["social"]
+    assert hours == {"iso_weekdays": [1, 6, 7], "opens": "08:30", "closes": "17:00", "open_on_bank_holidays": True}

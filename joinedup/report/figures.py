@@ -19,7 +19,8 @@ from joinedup.report.disclosure import LABEL_SUFFIX
 from joinedup.report.palette import channel_colour
 
 TRIGGER_COLOURS = {"unanswered": "#d62728", "abandoned": "#ff7f0e", "outside_sla": "#bcbd22",
-                   "failed_self_service": "#9467bd", "none": "#7f7f7f"}
+                   "failed_self_service": "#9467bd", "none": "#7f7f7f",
+                   "awaiting_response": "#17becf", "no_response_target": "#c7c7c7"}
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 30, "t": 40, "b": 50}, "height": 460}
 

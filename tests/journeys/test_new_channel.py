@@ -1,5 +1,5 @@
 """A ninth channel added through configuration only: an entry in a copy of channels.yml (its parser spec), its
-ingest GX suite, two days of hand-written exports and a row in each seed. Nothing else names it, yet it reaches
+ingest GX suite, two days of hand-written exports and its rows in the seeds. Nothing else names it, yet it reaches
 fct_contacts, the marts (with its cost and response target) and the report, through the real DAGs
 (`dag.test()`), real dbt and real DuckDB.
 
@@ -86,6 +86,8 @@ def export_rows(register: Path) -> list[tuple[str, ...]]:
 
 
 COST, SLA = ("4.00", "test: the ninth channel's unit cost"), ("answer_5m", "5", "true", "test: 5 minutes")
+GLOSSARY = [("channel", NEW, "9", "Video call", "test: a video appointment with an adviser."),
+            ("sla_target", "answer_5m", "9", "Answered within 5 minutes", "test: an adviser joins within 5 minutes.")]
 
 
 def write_config(folder: Path) -> Path:
@@ -106,13 +108,16 @@ def write_suites(folder: Path) -> Path:
 
 
 def write_project(folder: Path) -> Path:
-    """The dbt project with one more row in each seed: the only dbt change a channel needs."""
+    """The dbt project with one more row in each seed (its cost, its target, their definitions): the only dbt
+    change a channel needs."""
     project = folder / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     with (project / "seeds" / "channel_costs.csv").open("a", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerow([NEW, *COST])
     with (project / "seeds" / "sla_targets.csv").open("a", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerow([NEW, "", *SLA])
+    with (project / "seeds" / "glossary.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(GLOSSARY)
     return project
 
 
@@ -194,13 +199,16 @@ def test_a_landed_channel_missing_from_config_fails_a_dbt_test(ninth, monkeypatc
 
 
 def test_a_configured_channel_without_seed_rows_fails_naming_file_and_channel(ninth, tmp_path: Path) -> None:
-    """The repo's seeds have no video_call rows: with video_call configured, seeding them fails both checks."""
+    """The repo's seeds have no video_call rows: with video_call configured, seeding them fails every check."""
     paths, _ = ninth
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(paths.warehouse, warehouse)
     with pipeline_env(replace(paths, warehouse=warehouse)):
-        message = dbt_failures(["build", "--select", "channel_costs", "sla_targets", "--target-path",
+        message = dbt_failures(["build", "--select", "channel_costs", "sla_targets", "glossary",
+                                "glossary_defines_every_configured_channel", "--target-path",
                                 str(tmp_path / "target")], REPO / "dbt_project")
     for seed in ("channel_costs", "sla_targets"):
         assert f"dbt_project/seeds/{seed}.csv has no row (field channel) for channel(s) configured in " \
                f"joinedup/channels.yml: {NEW}" in message
+    assert f"dbt_project/seeds/glossary.csv has no row (term channel) for channel(s) configured in " \
+           f"joinedup/channels.yml: {NEW}" in message

@@ -36,9 +36,10 @@ def test_every_dag_ran_and_published_every_mart(pipeline) -> None:
     assert all(state == "success" for state in run.results["ingest"].values())
     assert len(run.results["ingest"]) == 8
     marts = _marts(paths.analytics)
-    assert set(marts) == {"dim_persons", "fct_channel_switches", "fct_contacts", "fct_journeys",
-                          "mart_channel_shift", "mart_channel_transitions", "mart_journey_paths",
-                          "mart_definitions", "mart_out_of_hours", "mart_repeat_contact", "mart_response_sla"}
+    assert set(marts) == {"dim_date", "dim_opening_hours", "dim_persons", "fct_channel_switches", "fct_contacts",
+                          "fct_journeys", "mart_channel_shift", "mart_channel_transitions", "mart_journey_paths",
+                          "mart_definitions", "mart_glossary", "mart_out_of_hours", "mart_repeat_contact",
+                          "mart_response_sla"}
     assert all(len(df) > 0 for df in marts.values())
 
 
@@ -176,7 +177,7 @@ def test_every_model_and_column_built_is_documented(pipeline) -> None:
     paths, _, _ = pipeline
     manifest = json.loads((Path(__file__).resolve().parents[2] / "dbt_project/target/manifest.json").read_text())
     nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
-    assert len(nodes) >= 15  # 16 models (one staging model for every channel) and 2 seeds
+    assert len(nodes) >= 20  # 21 models and 4 seeds
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         for n in nodes:
             assert n["description"].strip(), n["name"]
@@ -188,8 +189,9 @@ def test_every_model_and_column_built_is_documented(pipeline) -> None:
 
 
 def test_dbt_unit_tests_pass(pipeline) -> None:
-    """Journey splitting, switch triggers, SLA timing across midnight and clock changes, repeat windows
-    (dbt_project/models/intermediate/_intermediate__unit_tests.yml). cosmos does not render unit tests as
+    """Journey splitting, switch triggers (web forms, channels without a target, targets met and missed), local
+    times, dates and ISO weeks across both clock changes, opening hours and bank holidays, SLA timing, repeat
+    windows (dbt_project/models/intermediate/_intermediate__unit_tests.yml). cosmos does not render unit tests as
     tasks, so they run here, against the warehouse the pipeline built."""
     from joinedup.dbt_cli import run_dbt
 
@@ -200,7 +202,7 @@ def test_dbt_unit_tests_pass(pipeline) -> None:
                                                                                   "dbt-target")], project)
     release_dbt_connection()  # dbt-duckdb keeps its handle open in this process
     assert res.success, res.exception
-    assert len(res.result.results) >= 4
+    assert len(res.result.results) >= 7
     assert all(r.status == "pass" for r in res.result.results)
 
 

@@ -14,7 +14,7 @@ pairs as (
         occurred_month,
         from_channel,
         to_channel,
-        epoch(to_occurred_at - from_occurred_at) / 60.0 as minutes_between
+        epoch(to_occurred_at_utc - from_occurred_at_utc) / 60.0 as minutes_between
     from ({{ consecutive_contacts(contacts) }})
     where from_contact_key is not null
 ),

@@ -1,5 +1,7 @@
 {#- mart_response_sla: attainment of every response target in `targets` (rows of the sla_targets seed) by
-    channel, platform, local weekday and hour, over `contacts` (rows of fct_contacts). -#}
+    channel, platform, local weekday and hour, and whether the contacts came in or out of the channel's opening
+    hours (an hour can hold both: 08:00-08:59 on a channel opening at 08:30, or any hour of a bank holiday
+    against the same weekday's ordinary hours), over `contacts` (rows of fct_contacts). -#}
 {% macro response_sla(contacts, targets) %}
 with
 
@@ -36,7 +38,7 @@ final as (
         target_minutes,
         occurred_local_weekday,
         occurred_local_hour,
-        bool_or(is_out_of_hours) as is_out_of_hours,
+        is_out_of_hours,
         count(*) as contacts,
         count(*) filter (where is_responded) as responded,
         count(*) filter (where is_met) as met,

@@ -1,6 +1,7 @@
 {#-
     Contacts with the person linkage resolved them to, their cost, the primary response target for their
-    channel, and the local-time facts that reporting groups by. Identity stays out: only keyed hashes.
+    channel, their local (Europe/London) times and whether they came out of the channel's opening hours.
+    Identity stays out: only keyed hashes.
 -#}
 with
 
@@ -17,30 +18,50 @@ primary_targets as (
     where is_primary
 ),
 
+opening_hours as (
+    select * from {{ ref('int_calendar__opening_hours') }}
+),
+
+localised as (
+    select
+        *,
+        {{ local_wall_clock('occurred_at_utc') }} as occurred_at_local,
+        {{ local_wall_clock('first_response_at_utc') }} as first_response_at_local,
+        {{ local_wall_clock('resolved_at_utc') }} as resolved_at_local
+    from contacts
+),
+
 joined as (
     select
-        contacts.contact_key,
-        contacts.person_key,
-        contacts.link_decision,
-        contacts.match_probability,
-        contacts.channel,
-        contacts.platform,
-        contacts.service,
-        contacts.direction,
-        contacts.outcome,
-        contacts.occurred_at,
-        contacts.first_response_at,
-        contacts.resolved_at,
-        contacts.wait_seconds,
-        contacts.handle_seconds,
-        {{ local_time('contacts.occurred_at') }} as occurred_local,
+        localised.contact_key,
+        localised.person_key,
+        localised.link_decision,
+        localised.match_probability,
+        localised.channel,
+        localised.platform,
+        localised.service,
+        localised.direction,
+        localised.outcome,
+        localised.occurred_at_utc,
+        localised.occurred_at_local,
+        localised.first_response_at_utc,
+        localised.first_response_at_local,
+        localised.resolved_at_utc,
+        localised.resolved_at_local,
+        localised.wait_seconds,
+        localised.handle_seconds,
         primary_targets.sla_name,
         primary_targets.target_minutes as sla_target_minutes,
-        costs.cost_per_contact_gbp as cost_gbp
-    from contacts
-    left join costs on contacts.channel = costs.channel
+        costs.cost_per_contact_gbp as cost_gbp,
+        opening_hours.opens_at_local,
+        opening_hours.closes_at_local
+    from localised
+    left join costs on localised.channel = costs.channel
     left join primary_targets
-        on {{ sla_target_applies('primary_targets', 'contacts') }}
+        on {{ sla_target_applies('primary_targets', 'localised') }}
+    left join opening_hours
+        on localised.channel = opening_hours.channel
+        and cast(localised.occurred_at_local as date) = opening_hours.date_day
 ),
 
 final as (
@@ -54,32 +75,34 @@ final as (
         service,
         direction,
         outcome,
-        occurred_at,
-        first_response_at,
-        resolved_at,
+        occurred_at_utc,
+        occurred_at_local,
+        first_response_at_utc,
+        first_response_at_local,
+        resolved_at_utc,
+        resolved_at_local,
         wait_seconds,
         handle_seconds,
-        cast(occurred_local as date) as occurred_local_date,
-        cast(date_trunc('month', occurred_local) as date) as occurred_month,
-        hour(occurred_local) as occurred_local_hour,
-        isodow(occurred_local) as occurred_local_weekday,
-        epoch(first_response_at - occurred_at) as response_seconds,
+        cast(occurred_at_local as date) as occurred_local_date,
+        {{ iso_week('cast(occurred_at_local as date)') }} as occurred_iso_week,
+        cast(date_trunc('month', occurred_at_local) as date) as occurred_month,
+        hour(occurred_at_local) as occurred_local_hour,
+        isodow(occurred_at_local) as occurred_local_weekday,
+        epoch(first_response_at_utc - occurred_at_utc) as response_seconds,
         sla_name,
         sla_target_minutes,
-        first_response_at is not null as is_responded,
+        first_response_at_utc is not null as is_responded,
         case
             when sla_target_minutes is not null
-                then coalesce(epoch(first_response_at - occurred_at) <= sla_target_minutes * 60, false)
+                then coalesce(epoch(first_response_at_utc - occurred_at_utc) <= sla_target_minutes * 60, false)
         end as is_sla_met,
-        (
-            isodow(occurred_local) > 5
-            or hour(occurred_local) + minute(occurred_local) / 60.0 < {{ var('office_open_hour') }}
-            or hour(occurred_local) + minute(occurred_local) / 60.0 >= {{ var('office_close_hour') }}
-        ) as is_out_of_hours,
+        -- closed that day (no opening row: a closed weekday or a bank holiday), or outside [opens, closes)
+        not coalesce(occurred_at_local >= opens_at_local and occurred_at_local < closes_at_local, false)
+            as is_out_of_hours,
         outcome in ('missed', 'no_response') as is_unanswered,
         outcome = 'abandoned' as is_abandoned,
         outcome = 'failed' as is_failed_self_service,
-        resolved_at is not null or outcome = 'resolved' as is_resolved,
+        resolved_at_utc is not null or outcome = 'resolved' as is_resolved,
         cost_gbp
     from joined
 )

@@ -13,20 +13,20 @@ contacts as (
 with_previous as (
     select
         *,
-        lag(occurred_at) over by_person_service as previous_occurred_at,
+        lag(occurred_at_utc) over by_person_service as previous_occurred_at_utc,
         lag(is_resolved) over by_person_service as is_previous_resolved
     from contacts
-    window by_person_service as (partition by person_key, service order by occurred_at, contact_key)
+    window by_person_service as (partition by person_key, service order by occurred_at_utc, contact_key)
 ),
 
 flagged as (
     select
         *,
-        previous_occurred_at is null
-            or epoch(occurred_at - previous_occurred_at) > {{ var('journey_gap_days') }} * 86400
+        previous_occurred_at_utc is null
+            or epoch(occurred_at_utc - previous_occurred_at_utc) > {{ var('journey_gap_days') }} * 86400
             as is_journey_start,
-        previous_occurred_at is not null
-            and epoch(occurred_at - previous_occurred_at) <= {{ var('repeat_window_days') }} * 86400
+        previous_occurred_at_utc is not null
+            and epoch(occurred_at_utc - previous_occurred_at_utc) <= {{ var('repeat_window_days') }} * 86400
             as is_repeat_contact
     from with_previous
 ),
@@ -36,7 +36,7 @@ numbered as (
         *,
         sum(case when is_journey_start then 1 else 0 end) over (
             partition by person_key, service
-            order by occurred_at, contact_key
+            order by occurred_at_utc, contact_key
             rows between unbounded preceding and current row
         ) as journey_number
     from flagged
@@ -49,14 +49,14 @@ in_journey as (
         row_number() over by_journey as contact_sequence,
         lag(channel) over by_journey as previous_channel
     from numbered
-    window by_journey as (partition by person_key, service, journey_number order by occurred_at, contact_key)
+    window by_journey as (partition by person_key, service, journey_number order by occurred_at_utc, contact_key)
 ),
 
 final as (
     select
         md5(person_key || '|' || service || '|' || first_contact_key) as journey_id,
         contact_sequence,
-        * exclude (first_contact_key, journey_number, contact_sequence, previous_occurred_at, is_previous_resolved),
+        * exclude (first_contact_key, journey_number, contact_sequence, previous_occurred_at_utc, is_previous_resolved),
         is_repeat_contact and not coalesce(is_previous_resolved, false) as is_failure_demand,
         previous_channel is not null and previous_channel <> channel as is_channel_switch
     from in_journey

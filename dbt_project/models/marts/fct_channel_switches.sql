@@ -14,10 +14,14 @@ final as (
         to_contact_key,
         from_channel,
         to_channel,
-        from_occurred_at,
-        to_occurred_at,
+        from_occurred_at_utc,
+        from_occurred_at_local,
+        to_occurred_at_utc,
+        to_occurred_at_local,
         minutes_between,
         switch_trigger,
+        occurred_local_date,
+        occurred_iso_week,
         occurred_month
     from transitions
     where is_channel_switch

@@ -9,9 +9,9 @@ journeys as (
         journey_id,
         any_value(person_key) as person_key,
         any_value(service) as service,
-        min(occurred_at) as started_at,
-        max(occurred_at) as last_contact_at,
-        max(resolved_at) as resolved_at,
+        min(occurred_at_utc) as started_at_utc,
+        max(occurred_at_utc) as last_contact_at_utc,
+        max(resolved_at_utc) as resolved_at_utc,
         count(*) as contacts,
         count(distinct channel) as channels,
         count(*) filter (where is_channel_switch) as switches,
@@ -22,6 +22,8 @@ journeys as (
         arg_max(channel, contact_sequence) as last_channel,
         bool_or(is_resolved) as is_resolved,
         sum(cost_gbp) as total_cost_gbp,
+        arg_min(occurred_local_date, contact_sequence) as started_local_date,
+        arg_min(occurred_iso_week, contact_sequence) as started_iso_week,
         min(occurred_month) as started_month
     from contacts
     group by journey_id
@@ -29,9 +31,29 @@ journeys as (
 
 final as (
     select
-        *,
+        journey_id,
+        person_key,
+        service,
+        started_at_utc,
+        {{ local_wall_clock('started_at_utc') }} as started_at_local,
+        last_contact_at_utc,
+        {{ local_wall_clock('last_contact_at_utc') }} as last_contact_at_local,
+        resolved_at_utc,
+        {{ local_wall_clock('resolved_at_utc') }} as resolved_at_local,
+        contacts,
+        channels,
+        switches,
+        channel_path,
+        channel_path_collapsed,
+        first_channel,
+        last_channel,
+        is_resolved,
+        total_cost_gbp,
+        started_local_date,
+        started_iso_week,
+        started_month,
         switches > 0 as has_channel_switch,
-        epoch(last_contact_at - started_at) / 60.0 as duration_minutes
+        epoch(last_contact_at_utc - started_at_utc) / 60.0 as duration_minutes
     from journeys
 )
 

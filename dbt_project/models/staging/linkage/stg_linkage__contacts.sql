@@ -1,7 +1,7 @@
 {#-
     Every configured channel's contacts (var `channels`, from joinedup/channels.yml), renamed and cast from the
     pseudonymous lake the link step writes; the source's accepted_channels test fails the build when it holds
-    any other channel.
+    any other channel. The lake's times are naive UTC: here they become the instants they are (TIMESTAMPTZ).
 -#}
 with
 
@@ -21,9 +21,9 @@ renamed as (
         cast(direction as varchar) as direction,
         coalesce(cast(service as varchar), 'general') as service,
         cast(outcome as varchar) as outcome,
-        cast(occurred_at as timestamp) as occurred_at,
-        cast(first_response_at as timestamp) as first_response_at,
-        cast(resolved_at as timestamp) as resolved_at,
+        {{ utc_instant('occurred_at') }} as occurred_at_utc,
+        {{ utc_instant('first_response_at') }} as first_response_at_utc,
+        {{ utc_instant('resolved_at') }} as resolved_at_utc,
         cast(wait_seconds as bigint) as wait_seconds,
         cast(handle_seconds as bigint) as handle_seconds
     from source

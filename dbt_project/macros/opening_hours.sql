@@ -1,0 +1,36 @@
+{#-
+    Each configured channel's opening hours: the var `opening_hours`, which joinedup passes from
+    joinedup/channels.yml with the channel list (joinedup.channels.dbt_vars). A run without it, or without hours
+    for a configured channel, stops here saying how to pass it.
+-#}
+{% macro configured_opening_hours() -%}
+    {%- set hours = var('opening_hours', none) -%}
+    {%- if hours is none or hours is string -%}
+        {{ exceptions.raise_compiler_error(
+            "Required var 'opening_hours' not found: it comes from joinedup/channels.yml; run dbt through joinedup "
+            ~ "(joinedup/dbt_cli.py, the journeys DAG) or add --vars \"$(python -m joinedup.channels)\"") }}
+    {%- endif -%}
+    {%- set missing = [] -%}
+    {%- for channel in configured_channels() if channel not in hours -%}
+        {%- do missing.append(channel) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error("var 'opening_hours' has no hours for channel(s) " ~ (missing | join(", "))
+            ~ ": pass the vars from joinedup/channels.yml (python -m joinedup.channels)") }}
+    {%- endif -%}
+    {{ return(hours) }}
+{%- endmacro %}
+
+{#- The configured channels' opening hours as a relation: channel, iso_weekdays (1 = Monday), opens, closes
+    (local TIME) and is_open_on_bank_holidays. -#}
+{% macro opening_hours_relation() -%}
+    {%- set hours = configured_opening_hours() -%}
+    (select * from (values
+    {%- for channel in configured_channels() %}
+        {%- set h = hours[channel] %}
+        ({{ dbt.string_literal(channel) }}, cast([{{ h['iso_weekdays'] | join(', ') }}] as integer[]),
+            cast('{{ h['opens'] }}' as time), cast('{{ h['closes'] }}' as time),
+            {{ 'true' if h['open_on_bank_holidays'] else 'false' }}){{ ',' if not loop.last }}
+    {%- endfor %}
+    ) as opening_hours (channel, iso_weekdays, opens, closes, is_open_on_bank_holidays))
+{%- endmacro %}

@@ -1,0 +1,44 @@
+{#-
+    Every local (Europe/London) calendar date of the years the bank_holidays seed covers, with its ISO week,
+    month, weekday and whether it is an England and Wales bank holiday. The seed's years are the calendar's:
+    regenerate the seed to extend it (python -m joinedup.bank_holidays; seeds/_seeds.yml).
+-#}
+with
+
+bank_holidays as (
+    select * from {{ ref('bank_holidays') }}
+),
+
+bounds as (
+    select
+        make_date(cast(min(year(holiday_date)) as bigint), 1, 1) as first_day,
+        make_date(cast(max(year(holiday_date)) as bigint), 12, 31) as last_day
+    from bank_holidays
+),
+
+spine as (
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    from bounds
+),
+
+final as (
+    select
+        spine.date_day,
+        year(spine.date_day) as calendar_year,
+        cast(date_trunc('month', spine.date_day) as date) as month_start_date,
+        strftime(spine.date_day, '%B %Y') as month_label,
+        isoyear(spine.date_day) as iso_year,
+        weekofyear(spine.date_day) as iso_week_number,
+        {{ iso_week('spine.date_day') }} as iso_week,
+        cast(date_trunc('week', spine.date_day) as date) as iso_week_start_date,
+        isodow(spine.date_day) as iso_weekday,
+        dayname(spine.date_day) as weekday_name,
+        isodow(spine.date_day) >= 6 as is_weekend,
+        bank_holidays.holiday_date is not null as is_bank_holiday,
+        bank_holidays.holiday_name as bank_holiday_name,
+        isodow(spine.date_day) <= 5 and bank_holidays.holiday_date is null as is_working_day
+    from spine
+    left join bank_holidays on spine.date_day = bank_holidays.holiday_date
+)
+
+select * from final
