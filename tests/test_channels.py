@@ -182,3 +182,13 @@ def test_opening_hours_can_include_weekends_and_bank_holidays(tmp_path: Path) ->
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     hours = dbt_vars(path)["opening_hours"]["social"]
     assert hours == {"iso_weekdays": [1, 6, 7], "opens": "08:30", "closes": "17:00", "open_on_bank_holidays": True}
+
+
+@pytest.mark.slow
+def test_dbt_with_the_channels_but_not_their_opening_hours_fails_loudly(tmp_path: Path) -> None:
+    from dbt.cli.main import dbtRunner
+
+    res = dbtRunner().invoke(["parse", "--project-dir", str(DBT), "--profiles-dir", str(DBT), "--target-path",
+                              str(tmp_path), "--vars", json.dumps({"channels": CONFIGURED})])
+    assert not res.success
+    assert "Required var 'opening_hours' not found" in str(res.exception)

@@ -4,6 +4,7 @@
     for a configured channel, stops here saying how to pass it.
 -#}
 {% macro configured_opening_hours() -%}
+    {%- set channels = configured_channels() -%}  {#- no vars at all: say so about the channel list first -#}
     {%- set hours = var('opening_hours', none) -%}
     {%- if hours is none or hours is string -%}
         {{ exceptions.raise_compiler_error(
@@ -11,7 +12,7 @@
             ~ "(joinedup/dbt_cli.py, the journeys DAG) or add --vars \"$(python -m joinedup.channels)\"") }}
     {%- endif -%}
     {%- set missing = [] -%}
-    {%- for channel in configured_channels() if channel not in hours -%}
+    {%- for channel in channels if channel not in hours -%}
         {%- do missing.append(channel) -%}
     {%- endfor -%}
     {%- if missing -%}
