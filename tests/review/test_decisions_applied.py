@@ -198,3 +198,23 @@ def test_undo_restores_the_earlier_state(world, decided, later) -> None:
     outcome = _store(paths, "select outcome, persons_split from review_decisions where decision_id = ?",
                      [later["undo"].decision_id])[0]
     assert outcome[0] == "applied"
+
+
+def test_relinking_under_new_settings_respects_every_decision(world, decided, later) -> None:
+    """`joinedup relink` re-decides every stored contact (here under a stricter review threshold) and keeps the
+    decisions in force, and the record of them."""
+    from joinedup.identity.relink import relink
+    from linkage.settings import load_settings
+
+    paths = world["paths"]
+    applied = _store(paths, "select count(*) from review_applied")[0][0]
+    settings = load_settings(thresholds={"review": 0.9})
+    relink(paths.lake, paths.identity, paths.register, PIPELINE_KEY.encode(), settings)
+    kept = [r for r in decided["accepts"] if r is not later["undone"]]
+    after = _links(paths, [r.contact_id for r in kept + decided["rejects"]])
+    for r in kept:
+        assert after[r.contact_id][1:3] == (r.citizen_id, "matched")
+    for r in decided["rejects"]:
+        assert after[r.contact_id][1] != r.citizen_id
+    assert _store(paths, "select count(*) from review_applied")[0][0] == applied
+    assert (paths.identity / "review" / "decisions.sqlite").exists()
