@@ -244,6 +244,7 @@ def create_app(config: ReviewConfig) -> FastAPI:
                        rows=compared_rows(it.compared), chart=waterfall_chart(it.waterfall),
                        prev=_item_url(prev, filters) if prev else None,
                        next=_item_url(nxt, filters) if nxt else None, queue=_url("/queue", **filters),
+                       here=_item_url(contact_id, filters),
                        mine=bool(request.session.get("mine")))
 
     def decide(request: Request, contact_id: str, citizen_id: str, decision: str,
@@ -278,11 +279,11 @@ def create_app(config: ReviewConfig) -> FastAPI:
         except DecideError as exc:
             _flash(request, exc.message)
             return RedirectResponse(_item_url(contact_id, filters), 303)
-        _flash(request, ("Accepted" if decision == "accept" else "Rejected")
-               + ": the next link step applies it. Press u to undo.")
+        done = ("Accepted" if decision == "accept" else "Rejected") + ": the next link step applies it. Press u to undo."
         if nxt is None:
-            _flash(request, "That was the last item in this queue.")
+            _flash(request, done + " That was the last item in this queue.")
             return RedirectResponse(_url("/queue", **filters), 303)
+        _flash(request, done)
         return RedirectResponse(_item_url(nxt, filters), 303)
 
     def undo_decision(request: Request, decision_id: str) -> str:

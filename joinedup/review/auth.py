@@ -45,6 +45,8 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 # resists offline guessing; the login throttle keeps the cost per attempt from being a denial of service.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**17, 8, 1, 32
 SCRYPT_MAXMEM = 256 * 1024 * 1024
+# password checks at once in one service: each takes 128 MiB, and a burst of logins must not take the memory
+_HASHING = threading.BoundedSemaphore(2)
 
 
 class AuthSetupError(ValueError):
@@ -201,7 +203,8 @@ class UserDirectory:
     def authenticate(self, name: str, password: str) -> str | None:
         """The session stamp of `name` when the password is right, else None (in the same time either way)."""
         entry = self._current().get(name)
-        ok = verify_password(entry["hash"] if entry else _dummy(), password)
+        with _HASHING:
+            ok = verify_password(entry["hash"] if entry else _dummy(), password)
         return _stamp(entry) if entry and ok else None
 
     def valid(self, name: str, stamp: str) -> bool:

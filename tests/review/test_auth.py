@@ -118,6 +118,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(tmp_path: Path) -> No
     # a token from another session is not this session's
     other = client_for(tmp_path / "identity")
     login(other)
+    login(client)
     assert client.post("/logout", data={"csrf_token": csrf_of(other, "/queue")}).status_code == 403
 
 
