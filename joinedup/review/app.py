@@ -226,7 +226,8 @@ def create_app(config: ReviewConfig) -> FastAPI:
         pages = max(1, math.ceil(q.total / PAGE))
         return _render(request, "queue.html.j2", q=q, filters=filters, page=page, pages=pages, offset=(page - 1) * PAGE,
                        first=_item_url(q.rows[0].contact_id, filters) if q.rows else None,
-                       item_url=lambda cid: _item_url(cid, filters))
+                       item_url=lambda cid: _item_url(cid, filters), here=_url("/queue", page=page, **filters),
+                       mine=bool(request.session.get("mine")))
 
     @app.get("/item/{contact_id:path}", response_class=HTMLResponse)
     def item_page(request: Request, contact_id: str, channel: str | None = None, service: str | None = None,

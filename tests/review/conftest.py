@@ -9,11 +9,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
 from joinedup.review.app import ReviewConfig, create_app
 from joinedup.review.auth import LoginThrottle, add_user, session_secret, users_path
+from joinedup.zones import make_private, private_dir
 
 USER, PASSWORD = "casey", "a caseworker's long passphrase"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -44,6 +47,35 @@ def identity_copy(pipeline, tmp_path: Path) -> Path:
     identity = tmp_path / "identity"
     shutil.copytree(paths.identity, identity, ignore=shutil.ignore_patterns(".writer.lock", "_work"))
     return identity
+
+
+HOUSEHOLD_CONTACT = "forms:F-9000001"
+
+
+def add_household_contact(stack: Stack) -> tuple[str, str]:
+    """Land a web form from someone else in a register citizen's household: the citizen's surname, address,
+    postcode and email, another forename. Returns (contact, citizen).
+
+    The linker refuses the shared email as an edge (a stated forename clearly differs: another member of the
+    household) and, as the rest agrees, sends the contact to review with that citizen as the candidate: a merge
+    protection refusal through an identifier, as households make them. Landed the day after the simulated
+    period, in a partition of its own, so no landed day is changed."""
+    reg = pd.read_csv(stack.register, dtype=str)
+    citizen = reg.dropna(subset=["email", "family_name", "postcode", "address_line"]).iloc[0]
+    template = sorted((stack.lake / "raw" / "web_form").glob("*/*.parquet"))[0]
+    folder = private_dir(stack.lake / "raw" / "web_form" / "date=2025-03-31", root=stack.lake / "raw")
+    with duckdb.connect() as con:
+        row = con.execute("select * exclude (date) from read_parquet(?) limit 1", [str(template)]).df()
+        row.loc[0, ["contact_id", "source_row", "given_name", "family_name", "postcode", "address_line", "email",
+                    "phone", "date_of_birth", "full_name"]] = [
+            HOUSEHOLD_CONTACT, 9_000_001, "Zebedee", citizen["family_name"], citizen["postcode"],
+            citizen["address_line"], citizen["email"], None, None, None]
+        row["occurred_at"] = pd.Timestamp("2025-03-31 10:00")
+        con.register("row_df", row)
+        con.execute(f"""copy (select * replace (cast(occurred_at as timestamp) as occurred_at) from row_df)
+                        to '{folder / "part-0.parquet"}' (format parquet)""")
+    make_private(folder / "part-0.parquet")
+    return HOUSEHOLD_CONTACT, citizen["citizen_id"]
 
 
 def client_for(identity: Path, throttle: LoginThrottle | None = None) -> TestClient:

@@ -8,13 +8,16 @@ import html
 import logging
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
 
+from joinedup.identity.link_step import run_link_step
 from joinedup.review.decisions import all_decisions
 from joinedup.review.queue import PAGE, Store, item, list_queue, waiting
-from tests.review.conftest import USER, csrf_of
+from tests.conftest import PIPELINE_KEY
+from tests.review.conftest import USER, Stack, add_household_contact, client_for, csrf_of, login
 
 
 def _text(page: str) -> str:
@@ -24,7 +27,12 @@ def _text(page: str) -> str:
 
 
 def _ids(page: str) -> list[str]:
-    return re.findall(r'<tr data-contact="([^"]+)"', page)
+    return [html.unescape(c) for c in re.findall(r'<tr data-contact="([^"]+)"', page)]
+
+
+def _item(contact_id: str) -> str:
+    """An item page's path, as the pages link it (contact ids may hold <, >, spaces: message ids)."""
+    return "/item/" + quote(contact_id, safe=":@")
 
 
 def _decide(client: TestClient, contact_id: str, citizen_id: str, decision: str, **filters: str):
@@ -55,28 +63,41 @@ def test_the_queue_page_shows_the_queue_in_order_with_facets_and_filters(logged_
         assert _ids(second.text) == [r.contact_id for r in list_queue(store, offset=PAGE).rows]
 
 
-def test_the_item_page_says_why_each_kind_of_item_is_in_review(logged_in: TestClient, identity_copy: Path) -> None:
-    store = Store(identity_copy)
+def test_the_item_page_says_why_each_kind_of_item_is_in_review(stack: Stack) -> None:
+    """A score-band item of the pipeline's own queue, and a merge protection refusal through the shared email
+    of a household (a contact landed for it, then the link step as the journeys DAG runs it)."""
+    contact, citizen = add_household_contact(stack)
+    run_link_step(stack.lake, stack.identity, stack.register, PIPELINE_KEY.encode())
+    client = client_for(stack.identity)
+    assert login(client).status_code == 303
+    store = Store(stack.identity)
     kinds = store.query("""select reason, first(contact_id order by contact_id) as contact_id,
                                   first(refused_identifier order by contact_id) as identifier
                            from review_queue group by reason order by reason""")
     reasons = set(kinds["reason"])
-    assert any(r.startswith("refused: ") for r in reasons), f"no protection refusal in the queue: {reasons}"
-    assert reasons - {r for r in reasons if r.startswith("refused: ")}, f"no score-band item: {reasons}"
+    assert "score_band" in reasons and "refused: different_person" in reasons, reasons
     for row in kinds.to_dict("records"):
         it = item(store, row["contact_id"])
-        text = _text(logged_in.get(f"/item/{row['contact_id']}").text)
+        text = _text(client.get(_item(row["contact_id"])).text)
         assert f"Why it is in review: {it.reason_text}" in text, row
         if row["reason"].startswith("refused: "):
             assert it.reason_text.startswith(f"Merge protection refused the link through the shared "
                                              f"{row['identifier']}: "), it.reason_text
             assert f"identifier: {row['identifier']}" in text
         else:
-            assert "Merge protection" not in it.reason_text
-    band = kinds[kinds["reason"] == "score_band"]
-    if len(band):
-        text = _text(logged_in.get(f"/item/{band['contact_id'].iloc[0]}").text)
-        assert "The match probability is between the review and the automatic thresholds." in text
+            assert "Merge protection" not in text
+    band = kinds.set_index("reason").loc["score_band", "contact_id"]
+    assert ("Why it is in review: The match probability is between the review and the automatic thresholds."
+            in _text(client.get(_item(band)).text))
+    text = _text(client.get(_item(contact)).text)
+    assert f"Is contact {contact} citizen {citizen} ?" in text
+    assert ("Why it is in review: Merge protection refused the link through the shared email: a stated forename or "
+            "date of birth clearly differs (another member of the household using the same identifier).") in text
+    assert "(protection refused: different person; identifier: email)" in text
+    # the side by side shows why: the forename differs, the email is the same
+    page = client.get(_item(contact)).text
+    assert re.search(r'<tr class="differs" data-field="given_name">\s*<th>Given name</th><td>Zebedee</td>', page)
+    assert re.search(r'<tr class="same" data-field="email">', page)
 
 
 def test_the_item_page_shows_both_sides_the_waterfall_and_the_context(logged_in: TestClient,
@@ -84,7 +105,7 @@ def test_the_item_page_shows_both_sides_the_waterfall_and_the_context(logged_in:
     store = Store(identity_copy)
     first = list_queue(store).rows[0]
     it = item(store, first.contact_id)
-    page = logged_in.get(f"/item/{first.contact_id}").text
+    page = logged_in.get(_item(first.contact_id)).text
     rows = re.findall(r'<tr class="(same|differs|one-sided)" data-field="([^"]+)">\s*<th>[^<]*</th>'
                       r'<td>([^<]*)</td><td>([^<]*)</td>', page)
     assert [r[1] for r in rows] == [f for f, _, _ in it.compared] and rows
@@ -103,7 +124,7 @@ def test_the_item_page_shows_both_sides_the_waterfall_and_the_context(logged_in:
     assert "No decision on this item yet." in page
     assert "Keys:" in _text(page) and "<kbd>a</kbd> accept" in page
     # the JSON API says the same
-    data = logged_in.get(f"/api/item/{first.contact_id}").json()
+    data = logged_in.get("/api" + _item(first.contact_id)).json()
     assert data["reason_text"] == it.reason_text and len(data["waterfall"]) == len(it.waterfall)
 
 
@@ -113,7 +134,7 @@ def test_deciding_records_the_user_moves_on_and_undo_brings_the_item_back(logged
     rows = list_queue(store).rows
     first, second, third = rows[0], rows[1], rows[2]
     r = _decide(logged_in, first.contact_id, first.citizen_id, "accept")
-    assert r.status_code == 303 and r.headers["location"] == f"/item/{second.contact_id}"
+    assert r.status_code == 303 and r.headers["location"] == _item(second.contact_id)
     assert "Accepted" in _text(logged_in.get(r.headers["location"]).text)
     inbox = all_decisions(identity_copy)
     assert inbox[["contact_id", "citizen_id", "decision", "decided_by"]].values.tolist() == \
@@ -128,18 +149,18 @@ def test_deciding_records_the_user_moves_on_and_undo_brings_the_item_back(logged
     assert len(all_decisions(identity_copy)) == 1
     # skipping the second and rejecting the third: next after it is the fourth
     r = _decide(logged_in, third.contact_id, third.citizen_id, "reject")
-    assert r.headers["location"] == f"/item/{rows[3].contact_id}"
+    assert r.headers["location"] == _item(rows[3].contact_id)
     # u: undo the last decision of this session (the reject), then the one before it (the accept)
     token = csrf_of(logged_in, "/queue")
     r = logged_in.post("/undo-last", data={"csrf_token": token})
-    assert r.headers["location"] == f"/item/{third.contact_id}"  # pending, so back in the queue at once
+    assert r.headers["location"] == _item(third.contact_id)  # pending, so back in the queue at once
     r = logged_in.post("/undo-last", data={"csrf_token": token})
-    assert r.headers["location"] == f"/item/{first.contact_id}"
+    assert r.headers["location"] == _item(first.contact_id)
     inbox = all_decisions(identity_copy)
     assert list(inbox["decision"]) == ["accept", "reject", "undo", "undo"]
     assert set(inbox["decided_by"]) == {USER}
     assert _ids(logged_in.get("/queue").text)[:3] == [first.contact_id, second.contact_id, third.contact_id]
-    history = _text(logged_in.get(f"/item/{first.contact_id}").text)
+    history = _text(logged_in.get(_item(first.contact_id)).text)
     assert "accept pending" in history and "undo pending" in history
     r = logged_in.post("/undo-last", data={"csrf_token": token, "back": "/queue"})
     assert r.headers["location"] == "/queue"
@@ -157,7 +178,7 @@ def test_the_decisions_page_lists_them_and_undoes_one(logged_in: TestClient, ide
     detail = _text(logged_in.get(f"/decisions/{did}").text)
     assert f"Reject by {USER}" in detail and "Nothing yet: the next link step applies it." in detail
     r = logged_in.post(f"/decisions/{did}/undo", data={"csrf_token": csrf_of(logged_in, "/decisions")})
-    assert r.headers["location"] == f"/item/{row.contact_id}"
+    assert r.headers["location"] == _item(row.contact_id)
     page = logged_in.get("/decisions").text
     assert f'data-decision="{did}" data-state="undone"' in page
     assert f'action="/decisions/{did}/undo"' not in page
@@ -169,14 +190,14 @@ def test_the_decisions_page_lists_them_and_undoes_one(logged_in: TestClient, ide
 
 def test_pages_are_not_cached_and_load_nothing_from_elsewhere(logged_in: TestClient, identity_copy: Path) -> None:
     row = list_queue(Store(identity_copy)).rows[0]
-    r = logged_in.get(f"/item/{row.contact_id}")
+    r = logged_in.get(_item(row.contact_id))
     assert r.headers["cache-control"] == "no-store"
     assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-frame-options"] == "DENY"
     csp = r.headers["content-security-policy"]
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
     assert "default-src 'none'" in csp and "unsafe-inline" not in csp
     assert set(re.findall(r'<(?:script|style) nonce="([^"]+)"', r.text)) == {nonce}
-    assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)=', r.text)
+    assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="(?!data:)', r.text)
     assert not re.search(r"https?://", r.text)
 
 
@@ -184,10 +205,10 @@ def test_the_access_log_names_routes_not_contact_ids(logged_in: TestClient, iden
                                                     caplog: pytest.LogCaptureFixture) -> None:
     row = list_queue(Store(identity_copy)).rows[0]
     with caplog.at_level(logging.INFO, logger="joinedup.review"):
-        logged_in.get(f"/item/{row.contact_id}", params={"channel": row.channel})
-        logged_in.get("/api/item/" + row.contact_id)
+        logged_in.get(_item(row.contact_id), params={"channel": row.channel})
+        logged_in.get("/api" + _item(row.contact_id))
         _decide(logged_in, row.contact_id, row.citizen_id, "accept")
-    lines = [r.getMessage() for r in caplog.records]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("joinedup.review")]
     assert any("GET /item/{contact_id:path} 200" in line for line in lines), lines
     assert any("POST /decide 303" in line for line in lines), lines
     for line in lines:

@@ -24,6 +24,7 @@
     var k = e.key;
     if (page === "queue") {
       if (k === "Enter" || k === "j" || k === "ArrowRight") { go(body.dataset.first); e.preventDefault(); }
+      else if (k === "u") { submit("form-undo"); e.preventDefault(); }
       return;
     }
     if (page !== "item") { return; }
