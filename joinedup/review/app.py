@@ -239,8 +239,9 @@ def create_app(config: ReviewConfig) -> FastAPI:
             it = item(store, contact_id)
         except NotInStore:
             return _render(request, "gone.html.j2", 404, queue=_url("/queue", **filters))
-        prev, nxt = neighbours(store, contact_id, **filters)
-        decided = contact_id in waiting(store)[0]
+        waiting_ids = waiting(store)[0]
+        prev, nxt = neighbours(store, contact_id, **filters, waiting_ids=waiting_ids)
+        decided = contact_id in waiting_ids
         return _render(request, "item.html.j2", it=it, filters=filters, decided=decided,
                        rows=compared_rows(it.compared), chart=waterfall_chart(it.waterfall),
                        prev=_item_url(prev, filters) if prev else None,

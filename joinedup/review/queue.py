@@ -183,15 +183,16 @@ def list_queue(store: Store, channel: str | None = None, service: str | None = N
 
 
 def neighbours(store: Store, contact_id: str, channel: str | None = None, service: str | None = None,
-               reason: str | None = None) -> tuple[str | None, str | None]:
+               reason: str | None = None, waiting_ids: set[str] | None = None) -> tuple[str | None, str | None]:
     """The queue items before and after `contact_id` in list_queue's order and filters (None at either end).
 
     The contact itself counts even when it was just decided (so "next" after a decision is the item that
     followed it, and items skipped earlier stay skipped); one not in the filtered queue is before its first
-    item."""
+    item. `waiting_ids`: waiting(store)'s contacts, when the caller has them already."""
     if not store.has("review_queue"):
         return None, None
-    waiting_ids, _ = waiting(store)
+    if waiting_ids is None:
+        waiting_ids, _ = waiting(store)
     where, params = _where(waiting_ids - {contact_id}, channel, service, reason)
     found = store.query(f"""select prev, next from (
                                 select q.contact_id, lag(q.contact_id) over w as prev,
@@ -253,9 +254,8 @@ def item(store: Store, contact_id: str) -> ReviewItem:
         history = _records(store.query("select * from review_decisions where contact_id = ? order by decided_at",
                                        [contact_id]))
     applied = {h["decision_id"] for h in history}
-    d = all_decisions(store.identity)
-    history += [{**r, "applied_at": None, "outcome": "pending"}
-                for r in _records(d[(d["contact_id"] == contact_id) & ~d["decision_id"].isin(applied)])]
+    d = all_decisions(store.identity, contact_id)
+    history += [{**r, "applied_at": None, "outcome": "pending"} for r in _records(d[~d["decision_id"].isin(applied)])]
     return ReviewItem(contact_id=contact_id, citizen_id=row["citizen_id"], reason=row["reason"],
                       reason_text=reason_text(row["reason"], row.get("refused_identifier")),
                       refused_identifier=row.get("refused_identifier"), match_probability=row["match_probability"],
