@@ -265,30 +265,30 @@ class _Failures:
 class LoginThrottle:
     """Failed logins, counted per user name and per client address within `window` seconds.
 
-    The first `free` failures cost only the scrypt and a fixed delay (the endpoint's); after that the name (or
+    The first `free` failures for a name (`free_address` from an address, which many caseworkers behind one
+    proxy or NAT may share) cost only the scrypt and a fixed delay (the endpoint's); after that the name (or
     address) is locked for `base` seconds, doubling with each further failure up to `window`. Counting the name
     stops guessing one caseworker's password from many addresses; counting the address stops trying one common
     password against every name. A success clears the name's count (not the address's)."""
 
-    def __init__(self, free: int = 5, base: float = 30.0, window: float = 900.0) -> None:
-        self.free, self.base, self.window = free, base, window
+    def __init__(self, free: int = 5, free_address: int = 20, base: float = 30.0, window: float = 900.0) -> None:
+        self.free, self.free_address, self.base, self.window = free, free_address, base, window
         self._seen: dict[str, _Failures] = {}
         self._lock = threading.Lock()
 
-    def _locked_for(self, key: str, now: float) -> float:
+    def _locked_for(self, key: str, free: int, now: float) -> float:
         f = self._seen.get(key)
-        if f is None or now - f.last > self.window:
+        if f is None or now - f.last > self.window or f.count < free:
             return 0.0
-        if f.count < self.free:
-            return 0.0
-        lock = min(self.base * 2 ** (f.count - self.free), self.window)
+        lock = min(self.base * 2 ** (f.count - free), self.window)
         return max(0.0, f.last + lock - now)
 
     def retry_after(self, name: str, client: str) -> float:
         """Seconds before another attempt for this name or from this address is heard (0: now)."""
         now = time.monotonic()
         with self._lock:
-            return max(self._locked_for(f"user:{name.casefold()}", now), self._locked_for(f"addr:{client}", now))
+            return max(self._locked_for(f"user:{name.casefold()}", self.free, now),
+                       self._locked_for(f"addr:{client}", self.free_address, now))
 
     def failed(self, name: str, client: str) -> None:
         now = time.monotonic()

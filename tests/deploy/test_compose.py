@@ -262,6 +262,7 @@ def test_the_review_service_runs_the_review_ui_on_the_identity_store_behind_a_lo
     assert data not in key_file.parents and key_file.parts[0] == "secrets", key_file
     assert subprocess.run(["git", "check-ignore", "-q", str(REPO / key_file)], cwd=REPO).returncode == 0
     assert env["JOINEDUP_REVIEW_SECURE_COOKIE"] == "true"
+    assert "*" not in env["FORWARDED_ALLOW_IPS"]  # X-Forwarded-For trusted from the named proxy only
     # published on this host only (a TLS proxy shares it), like the Airflow UI and the report
     (port,) = svc["ports"]
     host, published, target = interpolate(port, env_example).rsplit(":", 2)

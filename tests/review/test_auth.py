@@ -124,13 +124,21 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(tmp_path: Path) -> No
 
 def test_failed_logins_are_throttled_per_user_name(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(review_app, "FAILED_LOGIN_DELAY", 0.0)
-    client = client_for(tmp_path / "identity", throttle=LoginThrottle(free=3, base=60))
+    identity = tmp_path / "identity"
+    client = client_for(identity, throttle=LoginThrottle(free=3, free_address=5, base=60))
+    add_user(identity, "robin", "robin's long passphrase")
     for _ in range(3):
         assert login(client, USER, "a wrong guess").status_code == 401
     locked = login(client)  # even the right password, until the lock ends
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     assert "Too many failed attempts" in locked.text
     assert client.get("/queue").status_code == 303
+    # another caseworker from the same address is still heard, until the address has failed too often
+    assert login(client, "robin", "robin's long passphrase").status_code == 303
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/queue")})
+    for _ in range(2):
+        assert login(client, "robin", "a wrong guess").status_code == 401
+    assert login(client, "robin", "robin's long passphrase").status_code == 429
 
 
 def test_a_new_password_ends_the_users_sessions(tmp_path: Path) -> None:
@@ -211,3 +219,20 @@ def test_add_user_reads_the_password_from_a_file_or_a_prompt_never_an_argument(t
     assert r.exit_code == 0 and '"robin"' not in users_path(identity).read_text()
     r = runner.invoke(app, ["review", "remove-user", "--name", "robin"])
     assert r.exit_code == 2
+
+
+def test_serve_refuses_a_loose_or_short_session_secret(tmp_path: Path, monkeypatch) -> None:
+    """`joinedup review serve` checks its secret before it listens: a user's mistake, one line, exit 2."""
+    from joinedup.cli import app
+
+    monkeypatch.setenv("JOINEDUP_IDENTITY", str(tmp_path / "identity"))
+    secret = tmp_path / "review.key"
+    secret.write_text("x" * 40)
+    os.chmod(secret, 0o644)
+    monkeypatch.setenv(SECRET_ENV, str(secret))
+    r = CliRunner().invoke(app, ["review", "serve", "--port", "1"])
+    assert r.exit_code == 2 and "0644" in r.output
+    os.chmod(secret, 0o600)
+    secret.write_text("CHANGE-ME")
+    r = CliRunner().invoke(app, ["review", "serve", "--port", "1"])
+    assert r.exit_code == 2 and "at least 32 characters" in r.output

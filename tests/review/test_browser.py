@@ -168,6 +168,12 @@ def test_a_caseworker_decides_with_the_keyboard_and_the_link_step_applies_and_un
         # the service reads the new store: every decision applied
         page.navigate(f"{base}/decisions")
         assert page.evaluate("document.querySelectorAll('tr[data-state=applied]').length") == 20
+        # and what one of them changed: the contacts of the person it merged into the citizen
+        accepted = inbox.loc[inbox["decision"] == "accept", "decision_id"].iloc[0]
+        page.navigate(f"{base}/decisions/{accepted}")
+        assert page.evaluate("document.getElementById('state').textContent") == "applied"
+        lines = page.evaluate("[...document.querySelectorAll('#changes li')].map(li => li.textContent)")
+        assert any(line.startswith("contact ") and " -> " in line for line in lines), lines
 
         # u (on the queue page, or an item's): the last decision of this session, an accept, is undone
         last_contact, last_citizen, last = decided[-1]
