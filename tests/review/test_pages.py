@@ -213,3 +213,30 @@ def test_the_access_log_names_routes_not_contact_ids(logged_in: TestClient, iden
     assert any("POST /decide 303" in line for line in lines), lines
     for line in lines:
         assert row.contact_id not in line and str(row.citizen_id) not in line, line
+
+
+def test_an_undo_before_the_link_step_cancels_the_decision(stack: Stack) -> None:
+    """Undone while pending (the item is back in the queue at once), the link step applies the decision and its
+    undo in one pass: the contact stays in review with its person, as if never decided; the other decision
+    takes effect."""
+    client = client_for(stack.identity)
+    assert login(client).status_code == 303
+    store = Store(stack.identity)
+    first, second = list_queue(store).rows[:2]
+    person = store.query("select person_id from contact_links where contact_id = ?", [first.contact_id])
+    _decide(client, first.contact_id, first.citizen_id, "accept")
+    _decide(client, second.contact_id, second.citizen_id, "accept")
+    (mine, other) = all_decisions(stack.identity)["decision_id"]
+    r = client.post(f"/decisions/{mine}/undo", data={"csrf_token": csrf_of(client, "/decisions")})
+    assert r.headers["location"] == _item(first.contact_id)
+    assert first.contact_id in _ids(client.get("/queue").text)
+    run_link_step(stack.lake, stack.identity, stack.register, PIPELINE_KEY.encode())
+    links = store.query("select contact_id, person_id, citizen_id, decision from contact_links "
+                        "where contact_id in (?, ?)", [first.contact_id, second.contact_id]).set_index("contact_id")
+    assert links.loc[first.contact_id, "decision"] == "review"
+    assert links.loc[first.contact_id, "person_id"] == person["person_id"].iloc[0]
+    assert links.loc[second.contact_id, "citizen_id"] == second.citizen_id
+    assert first.contact_id in _ids(client.get("/queue").text)
+    page = client.get("/decisions").text
+    assert f'data-decision="{mine}" data-state="undone"' in page
+    assert f'data-decision="{other}" data-state="applied"' in page
