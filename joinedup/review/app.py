@@ -167,7 +167,8 @@ def create_app(config: ReviewConfig) -> FastAPI:
 
     def user(request: Request) -> str:
         name = request.state.user
-        assert name, "the guard lets no anonymous request reach here"
+        if not name:  # the guard lets no anonymous request reach a route that records a decision
+            raise RuntimeError("no logged-in user")
         return name
 
     # -- login ------------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def create_app(config: ReviewConfig) -> FastAPI:
         if stamp is None:
             throttle.failed(name, client)
             time.sleep(FAILED_LOGIN_DELAY)
-            log.warning("login failed for user %r", name)
+            log.warning("login failed")  # not the name typed: it is sometimes the password, in the wrong field
             return _render(request, "login.html.j2", 401, next=_local(next, ""), name=name,
                            error="Wrong user name or password.")
         throttle.succeeded(name)
