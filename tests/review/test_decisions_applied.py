@@ -9,7 +9,6 @@ undo, and the journeys DAG runs again.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, timedelta
 from typing import Any
 
@@ -64,16 +63,10 @@ def world(pipeline: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
                 (exports / channel.name).mkdir(parents=True, exist_ok=True)
                 (exports / channel.name / day).symlink_to(channel / day)
     paths = PipelinePaths.under(root, exports, sim / "register" / "citizens.csv")
-    saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
-    os.environ["JOINEDUP_PSEUDONYM_KEY"] = PIPELINE_KEY
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOINEDUP_PSEUDONYM_KEY", PIPELINE_KEY)
         run_pipeline(paths, START, START + timedelta(days=FIRST_DAYS - 1), init_db=False)
         yield {"paths": paths, "sim": sim, "exports": exports}
-    finally:
-        if saved is None:
-            os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
-        else:
-            os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved
 
 
 @pytest.fixture(scope="module")
