@@ -86,6 +86,19 @@ class ReviewItem:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+def attach_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection reading the DuckDB file at `path` as it is now.
+
+    Attached to an in-memory database rather than opened with duckdb.connect(path): that call hands back the
+    database instance already open in this process for the same path, so after the link step swapped a new
+    file in, anyone else in the process still holding the old one (a second Store, the link step's own check of
+    what it applied) made every new connection read the old file."""
+    con = duckdb.connect()
+    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as identity_store (read_only)")
+    con.execute("use identity_store")
+    return con
+
+
 class Store:
     """A read-only handle on the identity store, reopened when the link step swaps a new file in."""
 
@@ -102,13 +115,13 @@ class Store:
         if self._con is None or stamp != self._stamp:
             if self._con is not None:
                 self._con.close()
-            self._con = duckdb.connect(str(path), read_only=True)
+            self._con = attach_read_only(path)
             self._stamp = stamp
         return self._con
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         with self._lock:
-            return self._current().cursor().execute(sql, params or []).df()
+            return self._current().execute(sql, params or []).df()  # one query at a time: the lock
 
     def has(self, table: str) -> bool:
         return bool(len(self.query("select 1 from duckdb_tables() where table_name = ?", [table])))
