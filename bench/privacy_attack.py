@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from joinedup.leakcheck import check_folders  # noqa: E402
 
-RESTRICTED = ("sim", "lake/raw", "lake/quarantine", "lake/_staging", "identity", ".secrets")
+RESTRICTED = ("simulated", "sim", "lake/raw", "lake/quarantine", "lake/_staging", "identity", ".secrets")
 
 
 def main() -> None:
@@ -25,9 +25,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("demo"), help="the folder `joinedup demo --out` wrote")
     args = ap.parse_args()
     out = args.out.resolve()
-    register, raw = out / "sim" / "register" / "citizens.csv", out / "lake" / "raw"
+    sim = next((out / s for s in ("simulated", "sim") if (out / s).exists()), out / "simulated")
+    register, raw = sim / "register" / "citizens.csv", out / "lake" / "raw"
     if not register.exists() or not raw.exists():
-        sys.exit(f"{out} holds no demo run (no sim/register/citizens.csv or lake/raw): run make demo first")
+        sys.exit(f"{out} holds no demo run (no simulated/register/citizens.csv or lake/raw): run make demo first")
     from plotly.offline import get_plotlyjs
 
     t0 = time.time()

@@ -125,10 +125,10 @@ def demo_command(
     console.print(f"Restricted identity store: {paths.identity}; warehouse: {paths.warehouse}")
     console.print(f"Pipeline log: {log}; Airflow task logs: {out / 'airflow' / 'logs'}")
     queued = review_count(paths.identity)
-    env = f"JOINEDUP_IDENTITY={paths.identity} JOINEDUP_LAKE={paths.lake} JOINEDUP_REGISTER={paths.register}"
-    console.print(f"Review queue ({queued:,} contacts): [bold]{env} uv run joinedup review add-user --name you[/], "
-                  f"then [bold]{env} uv run joinedup review serve[/] and open http://127.0.0.1:8765 "
-                  "(docs/review.md)")
+    env = f"JOINEDUP_IDENTITY={paths.identity}"
+    console.print(f"Review queue for caseworkers ({queued:,} contacts; docs/review.md): "
+                  f"[bold]{env} uv run joinedup review add-user --name you[/], then "
+                  f"[bold]{env} uv run joinedup review serve[/] and open http://127.0.0.1:8765")
 
 
 def review_count(identity: Path) -> int:

@@ -60,3 +60,18 @@ def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
             os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
         else:
             os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium (`.ci/run` installs it), for the tests that drive a page (tests/browser.py): the report's
+    render tests and the review UI's. Missing: a failure under CI, a skip with the reason locally."""
+    from tests.browser import find_chromium
+
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium (apt-get install chromium) "
+                        "before `make test`; install it or check the apt output in the CI log")
+        pytest.skip("no Chromium on PATH: `apt-get install chromium` to run the browser tests (CI installs it)")
+    return found

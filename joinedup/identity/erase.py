@@ -42,7 +42,6 @@ import pyarrow.parquet as pq
 from joinedup.identity.link_step import raw_glob
 from joinedup.identity.pseudonym import key_check, keyed_hashes
 from joinedup.identity.store import IDENTITY_DB, holds_store_lock
-from joinedup.review.decisions import remove_rows
 from joinedup.identity.subject import STATE, Footprint, footprint, has_raw, sql_str, store_tables, value_table
 from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.ingest.suppress import (
@@ -53,6 +52,7 @@ from joinedup.ingest.suppress import (
     identifiers_in_text,
     normalise,
 )
+from joinedup.review.decisions import remove_rows
 
 ERASURES_AUDIT = "erasures.jsonl"
 CITIZEN_HASH_KIND = "erased-citizen"  # never a published key's namespace: the audit cannot be joined to a mart

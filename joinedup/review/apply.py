@@ -22,6 +22,7 @@ puts back. Decisions apply one at a time in the order they were made.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +60,21 @@ class DecisionPass:
     applied: pd.DataFrame  # APPLIED_COLUMNS
     changes: pd.DataFrame  # CHANGE_COLUMNS
     links: pd.DataFrame  # contact_id + LINK_FIELDS
+
+
+def _link(values: dict) -> dict:
+    """A contact's link (LINK_FIELDS) with its numbers as numbers: the links and changes handed to the linking
+    process are all text (joinedup.review.store._write), the linker's own output is not, and one output column
+    mixing both cannot be written (an accept and its undo applied in the same pass did exactly that)."""
+    out = {}
+    for f in LINK_FIELDS:
+        v = values.get(f)
+        missing = v is None or (isinstance(v, float) and math.isnan(v))
+        if f in ("match_probability", "match_weight"):
+            out[f] = None if missing or v == "" else float(v)
+        else:
+            out[f] = None if missing else str(v)
+    return out
 
 
 def pending(identity: Path, applied_ids: set[str]) -> pd.DataFrame:
@@ -184,7 +200,7 @@ def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts
     contacts: the landed rows (linkage columns) of the contacts decided on. links_now: their current links
     (contact_id + LINK_FIELDS, from the identity store). earlier_changes: the changes of the decisions these undo.
     """
-    links = {r["contact_id"]: {f: r[f] for f in LINK_FIELDS} for r in links_now.to_dict("records")}
+    links = {r["contact_id"]: _link(r) for r in links_now.to_dict("records")}
     by_contact = {cid: grp for cid, grp in contacts.groupby("contact_id", sort=False)}
     applied, all_changes = [], []
     for d in decisions.to_dict("records"):
@@ -205,13 +221,13 @@ def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts
                     old = undone[undone["table_name"] == "links"]
                     if len(old) and link_before is not None:
                         row = old.iloc[-1]
-                        links[cid] = {f: row[f"{f}_before"] for f in LINK_FIELDS}
+                        links[cid] = _link({f: row[f"{f}_before"] for f in LINK_FIELDS})
             elif cid not in by_contact:
                 outcome = "contact_gone"  # erased or past retention since the decision was made
             else:
                 out = link(register, by_contact[cid].drop(columns=["decision_id"], errors="ignore"),
                            state_dir=state_dir, settings=settings, identifier_key=key)
-                links[cid] = {f: out.iloc[0][f] for f in LINK_FIELDS}
+                links[cid] = _link(out.iloc[0].to_dict())
             changes = _diff(state_dir, before, did)
             if link_before is not None and links.get(cid) != link_before:
                 row = {"decision_id": did, "table_name": "links", "row_key": cid,

@@ -1,8 +1,11 @@
-"""`joinedup review list | export | import | undo | history`: the review queue of the pipeline's identity store.
+"""`joinedup review list | export | import | undo | history | serve | add-user | remove-user`: the review queue of
+the pipeline's identity store, and the caseworkers' browser UI over it.
 
 They work on the pipeline's store (JOINEDUP_IDENTITY), like the browser UI (`joinedup review serve`): decisions
 go to the inbox and the journeys DAG's link step applies them on its next run. The sheet `export` writes holds
-PII: it is written owner-only, and belongs in the restricted zone.
+PII: it is written owner-only, and belongs in the restricted zone. `serve` runs the browser UI (joinedup.review.app)
+for the users `add-user` adds; a password is read from a prompt or a file, never from an argument, which the
+shell history and `ps` would show.
 """
 
 from __future__ import annotations
@@ -105,6 +108,106 @@ def history_command(limit: int = typer.Option(20, "--limit", min=1, help="Decisi
             f"\t{d['contacts_moved']} contacts moved, {d['persons_merged']} persons merged, {d['persons_split']} split"
         typer.echo(f"{d['decision_id']}\t{d['decided_at']}\t{d['decided_by']}\t{d['decision']}\t{d['contact_id']}"
                    f"\t{d['citizen_id']}\t{state}{moved}")
+
+
+def _identity() -> Path:
+    from joinedup import paths
+    from joinedup.zones import RestrictedZoneError, check_restricted
+
+    identity = paths.identity_root()
+    try:
+        check_restricted(identity)
+    except RestrictedZoneError as exc:
+        raise UserError(str(exc)) from exc
+    return identity
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        if not lines:
+            raise UserError(f"--password-file {password_file}: the file is empty")
+        return lines[0]
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@app.command("add-user")
+def add_user_command(
+    name: str = typer.Option(..., "--name", help="The caseworker's user name (recorded with their decisions)."),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", exists=True, dir_okay=False, readable=True,
+        help="Read the password from this file's first line (e.g. /dev/stdin) instead of a prompt."),
+) -> None:
+    """Add a caseworker who may log in to the review UI, or set a new password for one (ending their sessions)."""
+    from joinedup.review.auth import AuthSetupError, UserNameError, add_user
+
+    identity = _identity()
+    try:
+        new = add_user(identity, name, _read_password(password_file))
+    except (UserNameError, AuthSetupError, PermissionError) as exc:
+        raise UserError(str(exc)) from exc
+    typer.echo(f"added {name}" if new else f"new password set for {name}; their open sessions have ended")
+
+
+@app.command("remove-user")
+def remove_user_command(name: str = typer.Option(..., "--name", help="The caseworker's user name.")) -> None:
+    """Remove a caseworker: their open sessions end at once; their decisions stay, recorded under their name."""
+    from joinedup.review.auth import AuthSetupError, remove_user
+
+    try:
+        gone = remove_user(_identity(), name)
+    except (AuthSetupError, PermissionError) as exc:
+        raise UserError(str(exc)) from exc
+    if not gone:
+        raise UserError(f"--name {name}: no such review user")
+    typer.echo(f"removed {name}")
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
+    secure_cookie: bool | None = typer.Option(
+        None, "--secure-cookie/--no-secure-cookie", envvar="JOINEDUP_REVIEW_SECURE_COOKIE",
+        help="Send the session cookie over HTTPS only (default: yes, unless listening on loopback only)."),
+) -> None:
+    """Serve the caseworkers' review UI (log in, decide queue items with the keyboard, undo, see the decisions)."""
+    import logging
+
+    import uvicorn
+
+    from joinedup.review.app import ReviewConfig, create_app
+    from joinedup.review.auth import AuthSetupError, UserDirectory, session_secret, users_path
+
+    identity = _identity()
+    try:
+        secret = session_secret(identity)
+        users = len(UserDirectory(users_path(identity)))
+    except (AuthSetupError, PermissionError) as exc:
+        raise UserError(str(exc)) from exc
+    secure = (not _loopback(host)) if secure_cookie is None else secure_cookie
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("joinedup.review")
+    if not users:
+        log.warning("no review users yet: add one with `joinedup review add-user --name NAME`")
+    if not secure and not _loopback(host):
+        log.warning("session cookies are not HTTPS-only while listening on %s: serve it behind a TLS proxy", host)
+    app_ = create_app(ReviewConfig(identity, users_path(identity), secret, secure_cookie=secure))
+    # uvicorn's access log would print each path and query string, which hold contact ids: the app logs route
+    # templates instead (joinedup.review.guard)
+    uvicorn.run(app_, host=host, port=port, access_log=False, server_header=False, proxy_headers=True,
+                log_config=None)
 
 
 def register(root: typer.Typer) -> None:

@@ -126,12 +126,15 @@ def get(identity: Path, decision_id: str) -> Decision | None:
     return Decision(*row) if row else None
 
 
-def all_decisions(identity: Path) -> pd.DataFrame:
-    """Every decision recorded, in the order made (COLUMNS)."""
+def all_decisions(identity: Path, contact_id: str | None = None) -> pd.DataFrame:
+    """Every decision recorded (or only those on `contact_id`: an item page's history, without reading a year's
+    inbox), in the order made (COLUMNS)."""
     if not inbox_path(identity).exists():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    where, params = ("where contact_id = ?", [contact_id]) if contact_id is not None else ("", [])
     with _connect(identity) as con:
-        rows = con.execute(f"select {', '.join(COLUMNS)} from decisions order by decided_at, decision_id").fetchall()
+        rows = con.execute(f"select {', '.join(COLUMNS)} from decisions {where} order by decided_at, decision_id",
+                           params).fetchall()
     return pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
 
 

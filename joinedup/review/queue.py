@@ -86,6 +86,19 @@ class ReviewItem:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+def attach_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection reading the DuckDB file at `path` as it is now.
+
+    Attached to an in-memory database rather than opened with duckdb.connect(path): that call hands back the
+    database instance already open in this process for the same path, so after the link step swapped a new
+    file in, anyone else in the process still holding the old one (a second Store, the link step's own check of
+    what it applied) made every new connection read the old file."""
+    con = duckdb.connect()
+    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as identity_store (read_only)")
+    con.execute("use identity_store")
+    return con
+
+
 class Store:
     """A read-only handle on the identity store, reopened when the link step swaps a new file in."""
 
@@ -102,24 +115,34 @@ class Store:
         if self._con is None or stamp != self._stamp:
             if self._con is not None:
                 self._con.close()
-            self._con = duckdb.connect(str(path), read_only=True)
+            self._con = attach_read_only(path)
             self._stamp = stamp
         return self._con
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         with self._lock:
-            return self._current().cursor().execute(sql, params or []).df()
+            return self._current().execute(sql, params or []).df()  # one query at a time: the lock
 
     def has(self, table: str) -> bool:
         return bool(len(self.query("select 1 from duckdb_tables() where table_name = ?", [table])))
 
 
-def _pending_contacts(identity: Path) -> set[str]:
-    """Contacts with a decision the link step has not applied yet."""
-    d = all_decisions(identity)
+def waiting(store: Store) -> tuple[set[str], int]:
+    """Contacts decided but not applied yet (they leave the queue at once), and how many decisions the next link
+    step will apply.
+
+    Counted per decision, not per contact: a contact decided before (applied), back in review and decided
+    again is waiting; a pending accept or reject that a pending undo cancels leaves the contact free, so it is
+    back in the queue at once for the caseworker to decide again."""
+    d = all_decisions(store.identity)
     if d.empty:
-        return set()
-    return set(d["contact_id"])
+        return set(), 0
+    applied = set(store.query("select decision_id from review_decisions where applied_at is not null")
+                  ["decision_id"]) if store.has("review_decisions") else set()
+    todo = d[~d["decision_id"].isin(applied)]
+    undone = set(d["undoes"].dropna())
+    active = todo[todo["decision"].isin(["accept", "reject"]) & ~todo["decision_id"].isin(undone)]
+    return set(active["contact_id"]), len(todo)
 
 
 def _clean(v: Any) -> Any:
@@ -134,35 +157,65 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
+# list_queue's order (the store builds review_queue in it too): contacts a decision settles, then the oldest
+ORDER = "q.contacts_affected desc, q.occurred_at, q.contact_id"
+
+
+def _where(waiting_ids: set[str], channel: str | None, service: str | None,
+           reason: str | None) -> tuple[str, list[Any]]:
+    filters, params = ["q.contact_id not in (select unnest(?::varchar[]))"], [sorted(waiting_ids)]
+    for col, value in (("channel", channel), ("service", service), ("reason", reason)):
+        if value:
+            filters.append(f"q.{col} = ?")
+            params.append(value)
+    return " and ".join(filters), params
+
+
 def list_queue(store: Store, channel: str | None = None, service: str | None = None, reason: str | None = None,
                limit: int = PAGE, offset: int = 0) -> QueuePage:
     """A page of the queue, most settling first (contacts affected, then the oldest), with facet counts."""
     if not store.has("review_queue"):
         return QueuePage([], 0, {"channel": {}, "service": {}, "reason": {}}, 0)
-    decided = store.query("select contact_id from review_decisions where applied_at is not null") \
-        if store.has("review_decisions") else pd.DataFrame({"contact_id": []})
-    waiting = _pending_contacts(store.identity) - set(decided["contact_id"])
-    filters, params = ["contact_id not in (select unnest(?::varchar[]))"], [sorted(waiting)]
-    for col, value in (("channel", channel), ("service", service), ("reason", reason)):
-        if value:
-            filters.append(f"{col} = ?")
-            params.append(value)
-    where = " and ".join(filters)
-    rows = store.query(f"""select contact_id, citizen_id, channel, service,
-                                  strftime(occurred_at, '%Y-%m-%d %H:%M') as occurred_at, match_probability, reason,
-                                  contacts_affected
-                           from review_queue where {where}
-                           order by contacts_affected desc, occurred_at, contact_id limit ? offset ?""",
+    waiting_ids, pending = waiting(store)
+    where, params = _where(waiting_ids, channel, service, reason)
+    rows = store.query(f"""select q.contact_id, q.citizen_id, q.channel, q.service,
+                                  strftime(q.occurred_at, '%Y-%m-%d %H:%M') as occurred_at, q.match_probability,
+                                  q.reason, q.contacts_affected
+                           from review_queue q where {where}
+                           order by {ORDER} limit ? offset ?""",
                        [*params, limit, offset])
-    total = int(store.query(f"select count(*) as n from review_queue where {where}", params)["n"].iloc[0])
+    total = int(store.query(f"select count(*) as n from review_queue q where {where}", params)["n"].iloc[0])
     facets: dict[str, dict[str, int]] = {}
     for col in ("channel", "service", "reason"):
         f = store.query(f"""select coalesce({col}, '(none)') as v, count(*) as n from review_queue
                             where contact_id not in (select unnest(?::varchar[])) group by 1 order by 2 desc, 1""",
-                        [sorted(waiting)])
+                        [sorted(waiting_ids)])
         facets[col] = dict(zip(f["v"], f["n"].astype(int)))
     return QueuePage([QueueRow(**{k: _clean(v) for k, v in r.items()}) for r in rows.to_dict("records")], total,
-                     facets, len(waiting))
+                     facets, pending)
+
+
+def neighbours(store: Store, contact_id: str, channel: str | None = None, service: str | None = None,
+               reason: str | None = None, waiting_ids: set[str] | None = None) -> tuple[str | None, str | None]:
+    """The queue items before and after `contact_id` in list_queue's order and filters (None at either end).
+
+    The contact itself counts even when it was just decided (so "next" after a decision is the item that
+    followed it, and items skipped earlier stay skipped); one not in the filtered queue is before its first
+    item. `waiting_ids`: waiting(store)'s contacts, when the caller has them already."""
+    if not store.has("review_queue"):
+        return None, None
+    if waiting_ids is None:
+        waiting_ids, _ = waiting(store)
+    where, params = _where(waiting_ids - {contact_id}, channel, service, reason)
+    found = store.query(f"""select prev, next from (
+                                select q.contact_id, lag(q.contact_id) over w as prev,
+                                       lead(q.contact_id) over w as next
+                                from review_queue q where {where} window w as (order by {ORDER}))
+                            where contact_id = ?""", [*params, contact_id])
+    if len(found):
+        return _clean(found["prev"].iloc[0]), _clean(found["next"].iloc[0])
+    first = list_queue(store, channel, service, reason, limit=1).rows
+    return None, first[0].contact_id if first else None
 
 
 def reason_text(reason: str, refused_identifier: str | None) -> str:
@@ -214,9 +267,8 @@ def item(store: Store, contact_id: str) -> ReviewItem:
         history = _records(store.query("select * from review_decisions where contact_id = ? order by decided_at",
                                        [contact_id]))
     applied = {h["decision_id"] for h in history}
-    d = all_decisions(store.identity)
-    history += [{**r, "applied_at": None, "outcome": "pending"}
-                for r in _records(d[(d["contact_id"] == contact_id) & ~d["decision_id"].isin(applied)])]
+    d = all_decisions(store.identity, contact_id)
+    history += [{**r, "applied_at": None, "outcome": "pending"} for r in _records(d[~d["decision_id"].isin(applied)])]
     return ReviewItem(contact_id=contact_id, citizen_id=row["citizen_id"], reason=row["reason"],
                       reason_text=reason_text(row["reason"], row.get("refused_identifier")),
                       refused_identifier=row.get("refused_identifier"), match_probability=row["match_probability"],

@@ -23,6 +23,7 @@ import pandas as pd
 from joinedup.review.apply import APPLIED_COLUMNS, CHANGE_COLUMNS, pending, sync_state_decisions
 from joinedup.review.decisions import COLUMNS as DECISION_COLUMNS
 from joinedup.review.decisions import all_decisions, inbox_path
+from joinedup.review.queue import attach_read_only
 from linkage.io import private_file
 
 LINK_COLUMNS_STORE = ("contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
@@ -47,7 +48,7 @@ def applied_ids(identity: Path) -> set[str]:
     store = identity / STORE_DB
     if not store.exists():
         return set()
-    with duckdb.connect(str(store), read_only=True) as con:
+    with attach_read_only(store) as con:  # the file as it is now, whatever else this process holds open
         if not con.execute("select count(*) from duckdb_tables() where table_name = 'review_applied'").fetchone()[0]:
             return set()
         return {r[0] for r in con.execute("select decision_id from review_applied").fetchall()}

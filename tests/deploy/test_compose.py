@@ -32,12 +32,15 @@ KEY_SECRET = "pseudonym_key"
 # the restricted zones' host folders (docs/deployment.md): raw PII, or what maps it to the keys
 RESTRICTED = {"exports": "./data/exports", "register": "./data/register", "lake": "./data/lake",
               "identity": "./data/identity"}
-NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}}  # init: mkdir, chown, chmod
+# init: mkdir, chown, chmod; review: the review queue and the decisions inbox in the identity store
+NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}, "review": {"identity"}}
+NEEDS_KEY = {TASK_RUNNER, "airflow-init"}
+REVIEW, REVIEW_SECRET = "review", "review_session_key"
 
 
 def test_every_service_has_an_image_a_command_and_a_health_check(compose) -> None:
     services = compose["services"]
-    assert set(AIRFLOW_SERVICES) | {"postgres", "report"} <= set(services)
+    assert set(AIRFLOW_SERVICES) | {"postgres", "report", REVIEW} <= set(services)
     for name, svc in services.items():
         assert svc.get("image") or svc.get("build"), f"{name}: no image or build"
         assert svc.get("command"), f"{name}: no command"
@@ -207,7 +210,8 @@ def _host(source: str, env: dict[str, str]) -> PurePosixPath | None:
 
 def test_restricted_zones_and_the_key_reach_only_the_services_that_use_them(compose, env_example) -> None:
     """A restricted folder (or a parent of it) is mounted only where it is used, and the key secret only into the
-    task runner and airflow-init: not the UI/API, the DAG parser, the triggerer, the report server or Postgres."""
+    task runner and airflow-init: not the UI/API, the DAG parser, the triggerer, the report server, the review UI
+    or Postgres."""
     services = compose["services"]
     assert set(NEEDS_RESTRICTED) < set(services)
     zones = {zone: PurePosixPath(p) for zone, p in RESTRICTED.items()}
@@ -216,7 +220,8 @@ def test_restricted_zones_and_the_key_reach_only_the_services_that_use_them(comp
         exposed = {zone for zone, z in zones.items() for h in hosts if h == z or h in z.parents or z in h.parents}
         assert exposed == NEEDS_RESTRICTED.get(name, set()), f"{name} mounts {sorted(exposed)}"
         secrets = [s if isinstance(s, str) else s["source"] for s in svc.get("secrets", [])]
-        assert (KEY_SECRET in secrets) == (name in NEEDS_RESTRICTED), f"{name}: secrets {secrets}"
+        assert (KEY_SECRET in secrets) == (name in NEEDS_KEY), f"{name}: secrets {secrets}"
+        assert (REVIEW_SECRET in secrets) == (name == REVIEW), f"{name}: secrets {secrets}"
         if KEY_SECRET in secrets:
             assert svc["environment"]["JOINEDUP_PSEUDONYM_KEY_FILE"] == f"/run/secrets/{KEY_SECRET}", name
     # the key file lives outside the data folder (no data backup holds it), in git and the build context never
@@ -226,6 +231,47 @@ def test_restricted_zones_and_the_key_reach_only_the_services_that_use_them(comp
     probe = REPO / key_file.parent / "probe.key"
     assert subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=REPO).returncode == 0
     assert key_file.parts[0] in (REPO / ".dockerignore").read_text().split()
+
+
+def test_the_review_service_runs_the_review_ui_on_the_identity_store_behind_a_login(
+        compose, container_env, env_example, dockerfile: Dockerfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`review`: the same image running `joinedup review serve`, as the user that owns the identity store, with
+    the store mounted where its JOINEDUP_IDENTITY points, the session key a Docker secret read from a file (never
+    an environment value), HTTPS-only cookies, and published on this host only unless .env says otherwise."""
+    from joinedup import paths
+    from joinedup.review.auth import SECRET_ENV
+
+    services = compose["services"]
+    svc, env = services[REVIEW], container_env(REVIEW)
+    assert svc["image"] == services[TASK_RUNNER]["image"] and svc["build"] == "."
+    assert svc["user"] == services[TASK_RUNNER]["user"]  # the owner of the 0700 identity folder
+    assert svc["command"][:3] == ["joinedup", "review", "serve"]
+    assert svc["command"][svc["command"].index("--port") + 1] == "8765"
+    assert dockerfile.env["PATH"].startswith("/opt/joinedup/.venv/bin:")  # `joinedup` is the locked venv's
+    assert svc["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    # the identity store, where the service's JOINEDUP_IDENTITY says, writable (the decisions inbox)
+    monkeypatch.setenv("JOINEDUP_IDENTITY", env["JOINEDUP_IDENTITY"])
+    identity = mount_of(svc, paths.identity_root())
+    assert identity is not None and not identity.read_only
+    assert identity == mount_of(services[TASK_RUNNER], paths.identity_root())  # the store the link step writes
+    # the session key: a file secret, the path in the environment, never the key itself
+    assert env[SECRET_ENV] == f"/run/secrets/{REVIEW_SECRET}"
+    assert not any(k in env for k in ("JOINEDUP_REVIEW_SECRET", "JOINEDUP_PSEUDONYM_KEY"))
+    key_file = PurePosixPath(interpolate(compose["secrets"][REVIEW_SECRET]["file"], env_example))
+    data = PurePosixPath(interpolate("${JOINEDUP_DATA_DIR:-./data}", env_example))
+    assert data not in key_file.parents and key_file.parts[0] == "secrets", key_file
+    assert subprocess.run(["git", "check-ignore", "-q", str(REPO / key_file)], cwd=REPO).returncode == 0
+    assert env["JOINEDUP_REVIEW_SECURE_COOKIE"] == "true"
+    assert "*" not in env["FORWARDED_ALLOW_IPS"]  # X-Forwarded-For trusted from the named proxy only
+    # published on this host only (a TLS proxy shares it), like the Airflow UI and the report
+    (port,) = svc["ports"]
+    host, published, target = interpolate(port, env_example).rsplit(":", 2)
+    assert host == "127.0.0.1" and target == "8765" and published == env_example["REVIEW_PORT"]
+    assert port.startswith("${JOINEDUP_BIND_ADDRESS:-127.0.0.1}:")
+    for other in ("airflow-apiserver", "report"):
+        assert interpolate(services[other]["ports"][0], env_example).rsplit(":", 2)[1] != published
+    # its health check asks the login page, the one page that answers without a session
+    assert svc["healthcheck"]["test"][-1] == "http://localhost:8765/login"
 
 
 def test_init_script_is_valid_bash() -> None:

@@ -15,7 +15,7 @@ from joinedup.report import figures
 from joinedup.report.build import build_report
 from joinedup.report.disclosure import Suppression
 from joinedup.report.scope import Scope
-from tests.report.browser import open_page
+from tests.browser import open_page
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,7 @@ undo, and the journeys DAG runs again.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -65,16 +63,10 @@ def world(pipeline: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
                 (exports / channel.name).mkdir(parents=True, exist_ok=True)
                 (exports / channel.name / day).symlink_to(channel / day)
     paths = PipelinePaths.under(root, exports, sim / "register" / "citizens.csv")
-    saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
-    os.environ["JOINEDUP_PSEUDONYM_KEY"] = PIPELINE_KEY
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOINEDUP_PSEUDONYM_KEY", PIPELINE_KEY)
         run_pipeline(paths, START, START + timedelta(days=FIRST_DAYS - 1), init_db=False)
         yield {"paths": paths, "sim": sim, "exports": exports}
-    finally:
-        if saved is None:
-            os.environ.pop("JOINEDUP_PSEUDONYM_KEY", None)
-        else:
-            os.environ["JOINEDUP_PSEUDONYM_KEY"] = saved
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +190,23 @@ def test_undo_restores_the_earlier_state(world, decided, later) -> None:
     outcome = _store(paths, "select outcome, persons_split from review_decisions where decision_id = ?",
                      [later["undo"].decision_id])[0]
     assert outcome[0] == "applied"
+
+
+def test_relinking_under_new_settings_respects_every_decision(world, decided, later) -> None:
+    """`joinedup relink` re-decides every stored contact (here under a stricter review threshold) and keeps the
+    decisions in force, and the record of them."""
+    from joinedup.identity.relink import relink
+    from linkage.settings import load_settings
+
+    paths = world["paths"]
+    applied = _store(paths, "select count(*) from review_applied")[0][0]
+    settings = load_settings(thresholds={"review": 0.9})
+    relink(paths.lake, paths.identity, paths.register, PIPELINE_KEY.encode(), settings)
+    kept = [r for r in decided["accepts"] if r is not later["undone"]]
+    after = _links(paths, [r.contact_id for r in kept + decided["rejects"]])
+    for r in kept:
+        assert after[r.contact_id][1:3] == (r.citizen_id, "matched")
+    for r in decided["rejects"]:
+        assert after[r.contact_id][1] != r.citizen_id
+    assert _store(paths, "select count(*) from review_applied")[0][0] == applied
+    assert (paths.identity / "review" / "decisions.sqlite").exists()

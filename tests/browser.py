@@ -1,5 +1,7 @@
 """Headless Chromium over the DevTools protocol (websockets, already in the lock): open a page, collect console
-errors and uncaught exceptions, evaluate JavaScript, take a screenshot. Enough for the report's render test."""
+errors and uncaught exceptions, evaluate JavaScript, take a screenshot, and type and press keys as a user does
+(Input.dispatchKeyEvent: the page sees real key events). Enough for the report's render tests and the review
+UI's keyboard-only test."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from typing import Any
 from websockets.sync.client import connect
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+# DevTools key events for the named keys (a single character needs none)
+KEYS = {"Enter": ("Enter", 13, "\r"), "Tab": ("Tab", 9, ""), "ArrowRight": ("ArrowRight", 39, ""),
+        "ArrowLeft": ("ArrowLeft", 37, ""), "Escape": ("Escape", 27, "")}
 
 
 def find_chromium() -> str | None:
@@ -73,6 +78,31 @@ class Page:
         if "exceptionDetails" in res:
             raise RuntimeError(f"evaluate failed: {res['exceptionDetails']}")
         return res["result"].get("value")
+
+    @contextmanager
+    def loading(self, timeout: float = 60) -> Iterator[None]:
+        """Wait, after the body runs, for the page it causes (a navigation, a form post) to finish loading."""
+        self.events.clear()
+        yield
+        self.wait_for("Page.loadEventFired", timeout)
+
+    def navigate(self, url: str) -> None:
+        with self.loading():
+            self.call("Page.navigate", url=url)
+
+    def type(self, text: str) -> None:
+        """Text into the focused field, as typing would put it."""
+        self.call("Input.insertText", text=text)
+
+    def press(self, key: str) -> None:
+        """One key down and up: a character ("a") or a name in KEYS ("Enter")."""
+        if key in KEYS:
+            code, vk, text = KEYS[key]
+        else:
+            code, vk, text = (f"Key{key.upper()}" if key.isalpha() else key), ord(key.upper()), key
+        down = {"key": key, "code": code, "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk}
+        self.call("Input.dispatchKeyEvent", type="keyDown" if text else "rawKeyDown", text=text, **down)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **down)
 
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
