@@ -132,15 +132,10 @@ def demo_command(
 
 
 def review_count(identity: Path) -> int:
-    """Contacts waiting in the review queue the demo left."""
-    import duckdb
+    """Contacts waiting in the review queue the demo left (what the review UI's queue page counts)."""
+    from joinedup.review.queue import STORE_DB, Store, list_queue
 
-    store = identity / "identity.duckdb"
-    if not store.exists():
-        return 0
-    with duckdb.connect(str(store), read_only=True) as con:
-        has = con.execute("select count(*) from duckdb_tables() where table_name = 'review_queue'").fetchone()[0]
-        return con.execute("select count(*) from review_queue").fetchone()[0] if has else 0
+    return list_queue(Store(identity), limit=1).total if (identity / STORE_DB).exists() else 0
 
 
 def register(app: typer.Typer) -> None:

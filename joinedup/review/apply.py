@@ -31,8 +31,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from joinedup.review.decisions import COLUMNS as DECISION_COLUMNS
-from joinedup.review.decisions import all_decisions
 from linkage.io import make_private
 from linkage.pipeline import link
 from linkage.prepare import PreparedRegister
@@ -77,17 +75,15 @@ def _link(values: dict) -> dict:
     return out
 
 
-def pending(identity: Path, applied_ids: set[str]) -> pd.DataFrame:
-    """Decisions in the inbox the store has not applied, oldest first."""
-    d = all_decisions(identity)
-    return d[~d["decision_id"].isin(applied_ids)].reset_index(drop=True)
+def pending(inbox: pd.DataFrame, applied_ids: set[str]) -> pd.DataFrame:
+    """The inbox's decisions (joinedup.review.decisions.all_decisions) the store has not applied, oldest first."""
+    return inbox[~inbox["decision_id"].isin(applied_ids)].reset_index(drop=True)
 
 
-def sync_state_decisions(state_dir: Path, identity: Path) -> None:
+def sync_state_decisions(state_dir: Path, inbox: pd.DataFrame) -> None:
     """The linkage state's decisions := every inbox decision (plus any recorded straight into the state by a
     standalone `joinedup link-review-import`), so every later run respects them: latest per pair in force, an
     undo as the latest leaves the pair free (linkage.state.latest_decisions)."""
-    inbox = all_decisions(identity)
     state = load_state(state_dir)
     old = state["decisions"]
     if "decision_id" in old:
@@ -195,7 +191,7 @@ def _restore(state_dir: Path, changes: pd.DataFrame) -> int:
 def apply_in_state(register: PreparedRegister, decisions: pd.DataFrame, contacts: pd.DataFrame,
                    links_now: pd.DataFrame, earlier_changes: pd.DataFrame, state_dir: Path, settings: LinkSettings,
                    key: bytes) -> DecisionPass:
-    """Apply `decisions` (DECISION_COLUMNS, oldest first) to the linkage state, one at a time.
+    """Apply `decisions` (joinedup.review.decisions.COLUMNS, oldest first) to the linkage state, one at a time.
 
     contacts: the landed rows (linkage columns) of the contacts decided on. links_now: their current links
     (contact_id + LINK_FIELDS, from the identity store). earlier_changes: the changes of the decisions these undo.
@@ -263,5 +259,5 @@ def explain_change(row: dict) -> str:
     return f"{t} {row['row_key']}: person {row['person_id_before']} -> {row['person_id_after']}"
 
 
-__all__ = ["APPLIED_COLUMNS", "CHANGE_COLUMNS", "DECISION_COLUMNS", "DecisionPass", "apply_in_state",
+__all__ = ["APPLIED_COLUMNS", "CHANGE_COLUMNS", "DecisionPass", "apply_in_state",
            "explain_change", "pending", "sync_state_decisions"]

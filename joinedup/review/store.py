@@ -62,8 +62,9 @@ def prepare_decisions(lake: Path, identity: Path, work: Path) -> Path | None:
 
     if not inbox_path(identity).exists():
         return None
-    sync_state_decisions(identity / "linkage", identity)
-    todo = pending(identity, applied_ids(identity))
+    inbox = all_decisions(identity)
+    sync_state_decisions(identity / "linkage", inbox)
+    todo = pending(inbox, applied_ids(identity))
     if todo.empty:
         return None
     _write(todo, work / "decisions.parquet")
