@@ -22,6 +22,7 @@ from rich.table import Table
 
 from joinedup.cliargs import UserError, first_day_option
 from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
+from joinedup.report.estimate import Estimate
 from joinedup.report.summary import PipelineSummary
 from joinedup.zones import private_dir, write_private_text
 
@@ -52,6 +53,12 @@ def stdout_to(log: Path) -> Iterator[None]:
             os.close(saved)
 
 
+def _estimated(e: Estimate) -> str:
+    if e.estimate is None or e.low is None or e.high is None:
+        return f"not estimated: {e.why_not}"
+    return f"{e.estimate:.1%} ({e.low:.1%} to {e.high:.1%}, 95%)"
+
+
 def summary_tables(s: PipelineSummary) -> list[Table]:
     head = Table(title=f"joinedup: {s.first_day} to {s.last_day}", show_header=False)
     head.add_column(justify="left")
@@ -60,8 +67,18 @@ def summary_tables(s: PipelineSummary) -> list[Table]:
     head.add_row("persons", f"{s.persons:,}")
     head.add_row("  of whom known citizens in the register", f"{s.registered_persons:,}")
     head.add_row("contacts linked to the register", f"{s.contacts_linked_to_register:.1%}")
+    e = s.estimates
+    if e is not None:
+        head.add_row("  contacts waiting in the review queue", f"{e.coverage.contacts_in_review:,}")
+        head.add_row("  persons not resolved to the register", f"{e.coverage.persons_unresolved:,}")
     head.add_row("journeys", f"{s.journeys:,}")
     head.add_row("journeys that switch channel", f"{s.switching_journeys:.1%}")
+    if e is not None:
+        head.add_row("  estimated if every contact were joined", _estimated(e.switching))
+        u = e.unanswered
+        head.add_row("switches that follow an unanswered contact",
+                     "-" if u.observed is None else f"{u.observed:.1%} of {u.denominator:,}")
+        head.add_row("  estimated if every contact were joined", _estimated(u))
     paths = Table(title="Top channel-switch paths (collapsed journey paths)")
     paths.add_column("path")
     paths.add_column("journeys", justify="right")

@@ -39,8 +39,8 @@ report can estimate every filter view (service x period) from one read of the an
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import stats
 
 GROUPS = 25  # jackknife groups of persons
+PRIOR_CONTACTS = 30.0  # weight of the whole file's linked share in a view's (see _retention)
 LEVEL = 0.95
 LINKED = "matched"  # fct_contacts.link_decision of a contact joined to a registered person
 IN_REVIEW = "review"
@@ -105,6 +106,7 @@ class EstimateInputs:
     journeys: pd.DataFrame  # service, month, grp, journeys, switching
     switches: pd.DataFrame  # service, month, grp, from_channel, to_channel, switches, unanswered
     unresolved: pd.DataFrame  # service, month, person: the unregistered persons with a contact there
+    prior: Mapping[str, float] = field(default_factory=dict)  # channel -> linked share, whole file (_retention)
 
     def select(self, services: Collection[str] | None = None,
                months: Collection[date] | None = None) -> EstimateInputs:
@@ -117,7 +119,7 @@ class EstimateInputs:
                 mask &= df["month"].isin(list(months))
             return df[mask]
         return EstimateInputs(self.channels, keep(self.contacts), keep(self.linked_journeys), keep(self.journeys),
-                              keep(self.switches), keep(self.unresolved))
+                              keep(self.switches), keep(self.unresolved), self.prior)
 
 
 def _group(person_key: str) -> str:
@@ -155,18 +157,28 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> EstimateInputs:
         from fct_contacts c join dim_persons p using (person_key) where not p.is_registered""").df()
     for df in (contacts, linked_journeys, journeys, switches, unresolved):
         df["month"] = pd.to_datetime(df["month"]).dt.date
-    return EstimateInputs(channels, contacts, linked_journeys, journeys, switches, unresolved)
+    by = contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(channels))
+    prior = {str(ch): float(x) for ch, x in (by["linked"] / by["contacts"]).items()}
+    return EstimateInputs(channels, contacts, linked_journeys, journeys, switches, unresolved, prior)
 
 
-def _retention(contacts: pd.DataFrame, channels: tuple[str, ...]) -> np.ndarray:
-    by = contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(channels), fill_value=0)
+def _retention(inputs: EstimateInputs) -> np.ndarray:
+    """r_c of the view: its linked share, shrunk towards the whole file's by PRIOR_CONTACTS pseudo-contacts.
+    Linking is a property of a channel's data (which identifiers its exports carry) more than of a service or
+    a month, and a small view's few letters must not decide alone that letters never link. NaN: the view has no
+    contact on the channel."""
+    by = inputs.contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(inputs.channels),
+                                                                                     fill_value=0)
+    prior = np.array([inputs.prior.get(ch, np.nan) for ch in inputs.channels], dtype=float)
+    weight = np.where(np.isnan(prior), 0.0, PRIOR_CONTACTS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (by["linked"] / by["contacts"]).to_numpy(dtype=float)  # NaN: no contact on the channel
+        r = (by["linked"].to_numpy(float) + weight * np.nan_to_num(prior)) / (by["contacts"].to_numpy(float) + weight)
+    return np.where(by["contacts"].to_numpy() > 0, r, np.nan)
 
 
 def _switching(inputs: EstimateInputs) -> tuple[float, float] | str:
     """(estimated true journeys, estimated true switching journeys), or why there is no estimate."""
-    r = _retention(inputs.contacts, inputs.channels)
+    r = _retention(inputs)
     lj = inputs.linked_journeys
     if lj.empty or lj["journeys"].sum() == 0:
         return "no journey in this view has a contact linked to the register"
@@ -188,7 +200,7 @@ def _unanswered(inputs: EstimateInputs) -> float | str:
     sw = inputs.switches
     if sw.empty or sw["switches"].sum() == 0:
         return "no channel switch in this view"
-    r = dict(zip(inputs.channels, _retention(inputs.contacts, inputs.channels), strict=True))
+    r = dict(zip(inputs.channels, _retention(inputs), strict=True))
     seen = sw["from_channel"].map(r) * sw["to_channel"].map(r)
     if (seen.isna() | (seen == 0)).any():
         return "a channel of a switch in this view has no contact linked to the register"
@@ -200,7 +212,7 @@ def _without(inputs: EstimateInputs, grp: int) -> EstimateInputs:
     def drop(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["grp"] != grp]
     return EstimateInputs(inputs.channels, drop(inputs.contacts), drop(inputs.linked_journeys),
-                          drop(inputs.journeys), drop(inputs.switches), inputs.unresolved)
+                          drop(inputs.journeys), drop(inputs.switches), inputs.unresolved, inputs.prior)
 
 
 def _interval(full: float, replicates: list[float]) -> tuple[float, float]:

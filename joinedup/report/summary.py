@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup.report.estimate import HeadlineEstimates, headline_estimates, load_inputs
+
 
 @dataclass(frozen=True)
 class SlaFigure:
@@ -32,6 +34,7 @@ class PipelineSummary:
     switching_journeys: float
     top_switch_paths: list[tuple[str, int]] = field(default_factory=list)
     social_sla: list[SlaFigure] = field(default_factory=list)
+    estimates: HeadlineEstimates | None = None  # observed and estimated shares, and their coverage
 
 
 def summarise(analytics: Path, top: int = 5) -> PipelineSummary:
@@ -53,9 +56,10 @@ def summarise(analytics: Path, top: int = 5) -> PipelineSummary:
                       avg(coalesce(response_seconds <= 120 * 60, false)::int)
                from fct_contacts where channel = 'social' and direction = 'inbound'
                group by rollup (platform) order by 1""").fetchall()
+        estimates = headline_estimates(load_inputs(con))
     return PipelineSummary(
         analytics=analytics, first_day=str(first), last_day=str(last), contacts=contacts, persons=persons,
         registered_persons=registered, contacts_linked_to_register=share_reg or 0.0, journeys=journeys,
         switching_journeys=switching or 0.0, top_switch_paths=[(p, n) for p, n in paths],
-        social_sla=[SlaFigure(p, n, a or 0.0, b or 0.0) for p, n, a, b in sla],
+        social_sla=[SlaFigure(p, n, a or 0.0, b or 0.0) for p, n, a, b in sla], estimates=estimates,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from joinedup.identity.pseudonym import keyed_hashes
@@ -78,3 +79,71 @@ def score_journeys(analytics: Path, truth_dir: Path, key: bytes) -> JourneyScore
         switch_precision=hit / max(len(found_switches), 1), switch_recall=hit / max(len(truth_switches), 1),
         switch_recall_same_person=len(truth_same_person & found_switches) / max(len(truth_same_person), 1),
     )
+
+
+# --- the headline figures' truth, for joinedup.report.estimate's validation (bench/estimate.py, its tests) ---
+
+# the attributes of a switch's earlier contact that decide its trigger, as published in fct_contacts
+TRIGGER_COLUMNS = ["contact_key", "channel", "outcome", "sla_target_minutes", "first_response_at_utc",
+                   "is_sla_met", "occurred_at_utc"]
+
+
+def switch_triggers(earlier: pd.DataFrame, later_at: pd.Series) -> pd.Series:
+    """The trigger of switches from `earlier` (TRIGGER_COLUMNS of each switch's earlier contact) to a contact at
+    `later_at`: int_contact_transitions' CASE, evaluated in the same order. It exists to classify the switches
+    linkage missed; `test_estimate` checks it gives fct_channel_switches' trigger on every switch the marts
+    have, so the two cannot drift apart."""
+    later_at = later_at.to_numpy()
+    responded_by_then = earlier["first_response_at_utc"].notna().to_numpy() & (
+        earlier["first_response_at_utc"].to_numpy() <= later_at)
+    met = earlier["is_sla_met"].fillna(False).astype(bool).to_numpy()
+    outcome = earlier["outcome"].to_numpy()
+    return pd.Series(np.select(
+        [outcome == "failed", outcome == "abandoned", earlier["sla_target_minutes"].isna().to_numpy(),
+         ~responded_by_then & met, ~responded_by_then, ~met],
+        ["failed_self_service", "abandoned", "no_response_target", "awaiting_response", "unanswered",
+         "outside_sla"], default="none"), index=earlier.index)
+
+
+@dataclass(frozen=True)
+class TrueHeadline:
+    journeys: int
+    switching_journeys: int
+    switches: int
+    unanswered_switches: int
+
+    @property
+    def switching_share(self) -> float:
+        return self.switching_journeys / max(self.journeys, 1)
+
+    @property
+    def unanswered_share(self) -> float:
+        return self.unanswered_switches / max(self.switches, 1)
+
+
+def truth_contacts(truth_dir: Path, key: bytes) -> pd.DataFrame:
+    """truth/contacts.csv with each contact's published key and its person's household (persons.csv)."""
+    truth = pd.read_csv(truth_dir / "contacts.csv", dtype=str,
+                        usecols=["contact_id", "person_key", "journey_id", "channel", "occurred_at"])
+    truth["contact_key"] = keyed_hashes(truth["contact_id"], key, "contact")
+    persons = pd.read_csv(truth_dir / "persons.csv", dtype=str, usecols=["person_key", "household_id"])
+    return truth.merge(persons, on="person_key", how="left")
+
+
+def true_headline(truth: pd.DataFrame, published: pd.DataFrame) -> TrueHeadline:
+    """The headline counts linkage would give if it joined every contact of `truth` (rows of truth_contacts)
+    to its journey: journeys as the simulator made them, switches between their consecutive contacts, each
+    trigger from the published attributes of its earlier contact (`published`: TRIGGER_COLUMNS of fct_contacts)."""
+    t = truth[["contact_key", "contact_id", "journey_id", "occurred_at"]].merge(published, on="contact_key")
+    t = t.sort_values(["journey_id", "occurred_at_utc", "contact_id"], kind="stable")
+    later = t.groupby("journey_id")[["channel", "occurred_at_utc"]].shift(-1)
+    is_switch = later["channel"].notna() & (later["channel"] != t["channel"])
+    per_journey = is_switch.groupby(t["journey_id"]).any()
+    triggers = switch_triggers(t[is_switch], later.loc[is_switch, "occurred_at_utc"])
+    return TrueHeadline(journeys=int(t["journey_id"].nunique()), switching_journeys=int(per_journey.sum()),
+                        switches=int(is_switch.sum()), unanswered_switches=int((triggers == "unanswered").sum()))
+
+
+def published_attributes(analytics: Path) -> pd.DataFrame:
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        return con.execute(f"select {', '.join(TRIGGER_COLUMNS)} from fct_contacts").df()
