@@ -20,14 +20,17 @@ The model (documented in docs/report.md, "How far the headline figures can be tr
   to each unbiased term, so nothing about the unlinked contacts needs guessing beyond r_c. The estimate is
   their ratio.
 * **Unanswered trigger.** A true switch from channel f to channel t is seen, with both ends joined, with
-  probability r_f r_t; each observed switch is weighted by 1 / (r_f r_t) (Horvitz-Thompson) and the share is
-  the weighted share of switches that followed an unanswered contact.
+  probability r_f r_t; but two linked contacts also look consecutive when the contact between them was not
+  linked, and such a spurious switch carries the earlier contact's trigger. So every ordered pair of linked
+  contacts of a journey on different channels is weighted 1 / (r_f r_t) times prod a_c over the linked
+  contacts between them, which has expectation 1 for a truly consecutive pair and 0 otherwise; the estimate
+  is the weighted share of those pairs whose trigger (the marts' published definition) is "unanswered".
 * **Interval.** A grouped jackknife over 25 groups of persons (a keyed person's hash, so the groups are fixed
   and the page is reproducible): r_c, the journeys and the switches are all recomputed leaving out one group.
-  95% interval: estimate +- t(24) * jackknife standard error. It covers sampling variation in what linkage
-  joined and in r_c; it does not cover a failure of the independence assumption (e.g. a person whose every
-  contact fails to link because their register record is wrong): bench/estimate.py measures that bias
-  against the simulator's truth.
+  95% interval: estimate +- sqrt((t(24) * jackknife standard error)^2 + MODEL_ALLOWANCE^2). The jackknife
+  covers sampling variation in what linkage joined and in r_c; the allowance covers the model's own error
+  where its independence assumption fails (a person not in the register never links; a person whose record
+  is wrong fails on every channel), as measured against the simulator's truth by bench/estimate.py.
 
 Where the model cannot say anything (a channel in the view with no linked contact, so r_c = 0, or a view
 without a linked journey) the estimate is None and the page says why; where r_c < 1/2 the terms grow with
@@ -48,8 +51,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from joinedup.report.scope import TRIGGER, bind, published_definitions
+
 GROUPS = 25  # jackknife groups of persons
 PRIOR_CONTACTS = 30.0  # weight of the whole file's linked share in a view's (see _retention)
+# The model's own error, added to the sampling error in quadrature: the largest bias bench/estimate.py measured
+# against the simulator's truth (0.8 points, unanswered share, council year; 0.4 switching) rounded up. Without
+# it a council year's interval (a tenth of a point wide) would claim a precision the model does not have.
+MODEL_ALLOWANCE = 0.01
 LEVEL = 0.95
 LINKED = "matched"  # fct_contacts.link_decision of a contact joined to a registered person
 IN_REVIEW = "review"
@@ -107,11 +116,16 @@ class EstimateInputs:
     switches: pd.DataFrame  # service, month, grp, from_channel, to_channel, switches, unanswered
     unresolved: pd.DataFrame  # service, month, person: the unregistered persons with a contact there
     prior: Mapping[str, float] = field(default_factory=dict)  # channel -> linked share, whole file (_retention)
+    # ordered pairs of linked contacts of one journey on different channels, with the linked contacts between
+    # them per channel: service, month, grp, from_channel, to_channel, unanswered, between_<channel>..., pairs
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def select(self, services: Collection[str] | None = None,
                months: Collection[date] | None = None) -> EstimateInputs:
         """The inputs of one view: the given services and months (None: all)."""
         def keep(df: pd.DataFrame) -> pd.DataFrame:
+            if df.empty:
+                return df
             mask = pd.Series(True, index=df.index)
             if services is not None:
                 mask &= df["service"].isin(list(services))
@@ -119,7 +133,7 @@ class EstimateInputs:
                 mask &= df["month"].isin(list(months))
             return df[mask]
         return EstimateInputs(self.channels, keep(self.contacts), keep(self.linked_journeys), keep(self.journeys),
-                              keep(self.switches), keep(self.unresolved), self.prior)
+                              keep(self.switches), keep(self.unresolved), self.prior, keep(self.pairs))
 
 
 def _group(person_key: str) -> str:
@@ -152,14 +166,48 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> EstimateInputs:
         select service, occurred_month as month, {_group('person_key')} as grp, from_channel, to_channel,
                count(*) as switches, count(*) filter (switch_trigger = '{UNANSWERED}') as unanswered
         from fct_channel_switches group by all""").df()
+    pairs = _pairs(con, channels)
     unresolved = con.execute("""
         select distinct c.service, c.occurred_month as month, hash(c.person_key) as person
         from fct_contacts c join dim_persons p using (person_key) where not p.is_registered""").df()
-    for df in (contacts, linked_journeys, journeys, switches, unresolved):
+    for df in (contacts, linked_journeys, journeys, switches, unresolved, pairs):
         df["month"] = pd.to_datetime(df["month"]).dt.date
     by = contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(channels))
     prior = {str(ch): float(x) for ch, x in (by["linked"] / by["contacts"]).items()}
-    return EstimateInputs(channels, contacts, linked_journeys, journeys, switches, unresolved, prior)
+    return EstimateInputs(channels, contacts, linked_journeys, journeys, switches, unresolved, prior, pairs)
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, channels: tuple[str, ...]) -> pd.DataFrame:
+    """Every ordered pair of linked contacts in one journey on different channels, classified by the marts'
+    published trigger definition (mart_definitions' switch_trigger row, the macro int_contact_transitions
+    uses), with how many linked contacts of each channel lie between them. A pair with none between is a switch
+    the marts show; the others are weighed by _unanswered so that the pairs made adjacent only because the
+    contact between them was not linked cancel out."""
+    cumulative = ", ".join(
+        f"count(*) filter (channel = '{ch}') over (partition by journey_id order by contact_sequence "
+        f"rows unbounded preceding) as \"cum_{ch}\"" for ch in channels)
+    between = ", ".join(f"b.\"cum_{ch}\" - a.\"cum_{ch}\" - (b.channel = '{ch}')::int as \"between_{ch}\""
+                        for ch in channels)
+    pairs_sql = f"""
+        select j.service, b.occurred_month as month, {_group('a.person_key')} as grp,
+               a.channel as from_channel, b.channel as to_channel, a.outcome as from_outcome,
+               a.sla_target_minutes as from_sla_target_minutes, a.first_response_at_utc as from_first_response_at_utc,
+               a.is_sla_met as from_is_sla_met, b.occurred_at_utc as to_occurred_at_utc, {between}
+        from linked a
+        join linked b on a.journey_id = b.journey_id and b.contact_sequence > a.contact_sequence
+            and a.channel <> b.channel
+        join fct_journeys j on j.journey_id = a.journey_id"""
+    classified = bind(published_definitions(con)[TRIGGER], {"pairs": f"({pairs_sql})"})
+    between_cols = ", ".join(f'"between_{ch}"' for ch in channels)
+    return con.execute(f"""
+        with linked as (
+            select journey_id, contact_sequence, person_key, channel, outcome, sla_target_minutes,
+                   first_response_at_utc, is_sla_met, occurred_at_utc, occurred_month{', ' + cumulative}
+            from fct_contacts where link_decision = '{LINKED}'
+        )
+        select service, month, grp, from_channel, to_channel, switch_trigger = '{UNANSWERED}' as unanswered,
+               {between_cols}, count(*) as pairs
+        from ({classified}) group by all""").df()
 
 
 def _retention(inputs: EstimateInputs) -> np.ndarray:
@@ -197,29 +245,41 @@ def _switching(inputs: EstimateInputs) -> tuple[float, float] | str:
 
 
 def _unanswered(inputs: EstimateInputs) -> float | str:
-    sw = inputs.switches
-    if sw.empty or sw["switches"].sum() == 0:
-        return "no channel switch in this view"
-    r = dict(zip(inputs.channels, _retention(inputs), strict=True))
-    seen = sw["from_channel"].map(r) * sw["to_channel"].map(r)
-    if (seen.isna() | (seen == 0)).any():
-        return "a channel of a switch in this view has no contact linked to the register"
-    weight = sw["switches"] / seen
-    return float((weight * sw["unanswered"] / sw["switches"]).sum() / weight.sum())
+    """Weighted share of pairs of linked contacts that are unanswered switches. A pair (A, C) is weighted
+    1 / (r_A r_C) times the product of a_c over the linked contacts between them: its expectation is 1 when A
+    and C are consecutive in the true journey and 0 otherwise (the thinning identity above, applied to the
+    contacts between), so spurious switches, made adjacent only because the contact between was not linked,
+    cancel out instead of counting with the earlier contact's trigger."""
+    p = inputs.pairs
+    if p.empty or p["pairs"].sum() == 0:
+        return "no channel switch between contacts linked to the register in this view"
+    r = _retention(inputs)
+    if (r[~np.isnan(r)] == 0).any():
+        return "a channel in this view has no contact linked to the register"
+    by_channel = dict(zip(inputs.channels, r, strict=True))
+    a = np.nan_to_num(-(1 - r) / r)  # a channel with no contact in the view has none between either
+    between = p[[f"between_{ch}" for ch in inputs.channels]].to_numpy(dtype=float)
+    weight = (p["pairs"].to_numpy(float) * (a ** between).prod(axis=1)
+              / (p["from_channel"].map(by_channel) * p["to_channel"].map(by_channel)).to_numpy(float))
+    total = weight.sum()
+    if total <= 0:
+        return "too few switches between linked contacts in this view to estimate"
+    return float((weight * p["unanswered"].to_numpy(bool)).sum() / total)
 
 
 def _without(inputs: EstimateInputs, grp: int) -> EstimateInputs:
     def drop(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["grp"] != grp]
+        return df[df["grp"] != grp] if "grp" in df.columns else df
     return EstimateInputs(inputs.channels, drop(inputs.contacts), drop(inputs.linked_journeys),
-                          drop(inputs.journeys), drop(inputs.switches), inputs.unresolved, inputs.prior)
+                          drop(inputs.journeys), drop(inputs.switches), inputs.unresolved, inputs.prior,
+                          drop(inputs.pairs))
 
 
 def _interval(full: float, replicates: list[float]) -> tuple[float, float]:
     reps = np.asarray(replicates, dtype=float)
     g = len(reps)
     se = float(np.sqrt((g - 1) / g * ((reps - reps.mean()) ** 2).sum())) if g > 1 else float("inf")
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, max(g - 1, 1))) * se
+    half = float(np.hypot(float(stats.t.ppf(0.5 + LEVEL / 2, max(g - 1, 1))) * se, MODEL_ALLOWANCE))
     return max(0.0, full - half), min(1.0, full + half)
 
 

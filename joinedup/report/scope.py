@@ -76,14 +76,22 @@ def bind(sql: str, inputs: dict[str, str]) -> str:
     return _INPUT.sub(lambda m: inputs[m.group(1)], sql)
 
 
-def definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """The published SQL of each aggregate mart, by mart name."""
+TRIGGER = "switch_trigger"  # the one published definition that is not a mart: the trigger over "input:pairs"
+
+
+def published_definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every published definition by name: the aggregate marts' and the switch trigger's."""
     found = con.execute("select count(*) from duckdb_tables() where table_name = ? and not temporary",
                         [DEFINITIONS]).fetchone()[0]
     if not found:
         raise ValueError(f"the analytics file has no {DEFINITIONS} table (published before filters used the "
                          "marts' own SQL): re-run the journeys DAG to publish it")
     return dict(con.execute(f"select mart_name, definition_sql from {DEFINITIONS} order by 1").fetchall())
+
+
+def definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The published SQL of each aggregate mart, by mart name."""
+    return {name: sql for name, sql in published_definitions(con).items() if name != TRIGGER}
 
 
 def _views(db: str, scope: Scope, marts: dict[str, str]) -> dict[str, str]:

@@ -3,7 +3,9 @@
     (macros/marts/), with its inputs as placeholder relations: "input:contacts" (the contacts to count) and
     "input:journey_contacts" (every contact of their journeys, to pair consecutive contacts). The seed a
     definition needs (sla_targets) is inlined as values, so the published analytics file alone is enough to
-    re-derive a mart on filtered contacts (joinedup/report/scope.py).
+    re-derive a mart on filtered contacts (joinedup/report/scope.py). One more row is not a mart: switch_trigger
+    classifies "input:pairs" (an earlier contact's from_* columns and a later to_occurred_at_utc) with the
+    marts' trigger definition, for the headline estimate (joinedup/report/estimate.py).
 -#}
 {%- set contacts = '"input:contacts"' -%}
 {%- set journey_contacts = '"input:journey_contacts"' -%}
@@ -13,6 +15,7 @@
     'mart_repeat_contact': repeat_contact(contacts),
     'mart_channel_shift': channel_shift(contacts),
     'mart_out_of_hours': out_of_hours(contacts),
+    'switch_trigger': 'select *, ' ~ switch_trigger('from_', 'to_occurred_at_utc') ~ ' as switch_trigger from "input:pairs"',
 } -%}
 with
 
