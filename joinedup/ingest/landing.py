@@ -32,7 +32,7 @@ DEFAULT_DAY_FOLDER = "{day:%Y-%m-%d}"
 class Entry:
     name: str  # as listed (a local name that is not UTF-8 carries surrogate escapes)
     path: str  # path or URL to read it
-    kind: str  # file | dir | link | other
+    kind: str  # file | dir | link | other | vanished
     size: int | None = None
     link_target_exists: bool = False
 
@@ -63,14 +63,17 @@ def list_folder(url: str) -> list[Entry]:
         out = []
         with os.scandir(path) as it:
             for e in it:
-                if e.is_symlink():
-                    out.append(Entry(e.name, e.path, "link", None, os.path.exists(e.path)))
-                elif e.is_dir(follow_symlinks=False):
-                    out.append(Entry(e.name, e.path, "dir"))
-                elif e.is_file(follow_symlinks=False):
-                    out.append(Entry(e.name, e.path, "file", e.stat(follow_symlinks=False).st_size))
-                else:
-                    out.append(Entry(e.name, e.path, "other"))
+                try:
+                    if e.is_symlink():
+                        out.append(Entry(e.name, e.path, "link", None, os.path.exists(e.path)))
+                    elif e.is_dir(follow_symlinks=False):
+                        out.append(Entry(e.name, e.path, "dir"))
+                    elif e.is_file(follow_symlinks=False):
+                        out.append(Entry(e.name, e.path, "file", e.stat(follow_symlinks=False).st_size))
+                    else:
+                        out.append(Entry(e.name, e.path, "other"))
+                except OSError:  # gone (or renamed) between the listing and the look: not this run's to read
+                    out.append(Entry(e.name, e.path, "vanished"))
         return sorted(out, key=lambda e: e.name)
     entries = []
     for info in fs.ls(path, detail=True):
@@ -93,6 +96,8 @@ def _why_not(e: Entry, pattern: str) -> str | None:
     if e.kind == "dir":
         return ("a folder named like a delivery file: its contents are not read" if matches
                 else "a folder: the contents of folders inside a day folder are not read")
+    if e.kind == "vanished":
+        return "gone or renamed while the folder was listed: not read in this run"
     if e.kind != "file":
         return "not a regular file (a pipe, socket or device): not read"
     if matches:

@@ -176,6 +176,19 @@ def test_values_are_never_changed_silently(landed: dict[str, Any]) -> None:
             assert not reprs, (ch, row["contact_id"], reprs)
 
 
+def test_no_delivered_value_reaches_a_reason_the_audit_or_a_summary(landed: dict[str, Any]) -> None:
+    """The new reasons and warnings name field and rule, never the value (PII rule)."""
+    lake = landed["lake"]
+    outside = json.dumps(_audit(lake), ensure_ascii=False) + json.dumps(landed["results"], ensure_ascii=False)
+    reasons = "\n".join(r["reason"] for ch in CHANNELS for r in _parquet(lake, "quarantine", ch))
+    values = ["99999999999999999999", "9223372036854775808", "9999999999999", "31/12/9999", "01/01/0001",
+              "9999-12-31", "0001-01-01", "02/06/9999", "Ann", "Smith", "Zoë", "Noël", "Wanamaker", "7777777777"]
+    for where, text in (("audit and summaries", outside), ("quarantine reasons", reasons)):
+        assert not [v for v in values if v in text], where
+    raws = "\n".join(r["raw"] for ch in CHANNELS for r in _parquet(lake, "quarantine", ch))
+    assert "31/12/9999" in raws and "Ann" in raws  # the values are kept where they belong: the raw rows
+
+
 def test_every_entry_the_patterns_do_not_read_is_named_unexpected(landed: dict[str, Any]) -> None:
     lake = landed["lake"]
     phone = {r["file"]: r for r in audit.read(lake, "phone", THE_DAY) if r.get("status") == "unexpected"}
