@@ -27,6 +27,22 @@ def config_path() -> Path:
     return Path(os.environ.get("JOINEDUP_CHANNELS", str(DEFAULT_CONFIG)))
 
 
+# Dates and times outside these years (inclusive) are quarantined, whatever the field: a year 0001 or 9999 is
+# a broken export, and near the ends of Python's calendar a time-zone shift overflows. Kept a day inside the
+# calendar (years 2..9998) so no conversion of an accepted value can overflow.
+DEFAULT_VALID_YEARS = (1900, 2100)
+
+
+def parse_valid_years(spec: Any, default: tuple[int, int], where: str) -> tuple[int, int]:
+    if spec is None:
+        return default
+    if (not isinstance(spec, list) or len(spec) != 2 or not all(isinstance(y, int) for y in spec)
+            or not 2 <= spec[0] <= spec[1] <= 9998):
+        raise ValueError(f"{where}: valid_years must be [first, last], whole years with 2 <= first <= last <= 9998;"
+                         f" got {spec!r}")
+    return spec[0], spec[1]
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO order: mon = 1
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 
@@ -103,6 +119,7 @@ class Channel:
     delivery_timeout_hours: float = 6.0
     start_date: str = "2025-01-01"
     opening_hours: OpeningHours = OpeningHours()
+    valid_years: tuple[int, int] = DEFAULT_VALID_YEARS
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def day_url(self, day: date, exports: str | None = None) -> str:
@@ -120,6 +137,7 @@ class Channel:
 def parse_channels(doc: dict[str, Any]) -> dict[str, Channel]:
     maps = doc.get("maps", {})
     default_hours = parse_opening_hours(doc.get("opening_hours"), OpeningHours(), "channels.yml")
+    default_years = parse_valid_years(doc.get("valid_years"), DEFAULT_VALID_YEARS, "channels.yml")
     out: dict[str, Channel] = {}
     for name, c in doc["channels"].items():
         out[name] = Channel(
@@ -141,6 +159,7 @@ def parse_channels(doc: dict[str, Any]) -> dict[str, Channel]:
             delivery_timeout_hours=float(c.get("delivery_timeout_hours", 6.0)),
             start_date=str(c.get("start_date", "2025-01-01")),
             opening_hours=parse_opening_hours(c.get("opening_hours"), default_hours, f"channels.yml: {name}"),
+            valid_years=parse_valid_years(c.get("valid_years"), default_years, f"channels.yml: {name}"),
             maps=maps,
         )
     return out

@@ -7,12 +7,14 @@ loads.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 PROCESSED = frozenset({"loaded", "empty", "failed", "replaced"})
+LANDING = "_landing"  # the landing audit: what lies in the landing zone outside any channel's day folder
 
 
 def audit_file(lake: Path, channel: str, day: date) -> Path:
@@ -28,6 +30,21 @@ def append(lake: Path, channel: str, day: date, records: list[dict[str, Any]]) -
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+
+
+def append_new(lake: Path, channel: str, day: date, records: list[dict[str, Any]],
+               key: tuple[str, ...] = ("file", "status", "kind")) -> list[dict[str, Any]]:
+    """Append the records the day's audit does not hold yet (compared on `key`), under an exclusive lock:
+    several channels' tasks report the same landing zone at once, and each stray is named once a day."""
+    path = audit_file(lake, channel, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+        f.seek(0)
+        have = {tuple(r.get(k) for k in key) for r in (json.loads(line) for line in f if line.strip())}
+        new = [r for r in records if tuple(r.get(k) for k in key) not in have]
+        f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in new)
+    return new
 
 
 def read(lake: Path, channel: str, day: date) -> list[dict[str, Any]]:

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Land channel exports in the lake: parse, normalise, validate (GX), write Parquet, audit.
 
-        Exit code 1 when a delivery is missing or a file failed (the rest is still loaded).
+        Exit code 1 when a delivery is missing, a file failed or the landing zone holds entries nothing reads
+        (named in the audit as unexpected); the rest is still loaded.
         """
         from joinedup.ingest.pipeline import ingest
 
@@ -76,7 +77,7 @@ def register(app: typer.Typer) -> None:
                 raise UserError(f"no day folders for {', '.join(names)} under {exports_}: each channel's "
                                 "exports go in <channel>/<YYYY-MM-DD>/ (docs/data-contract.md)")
         results = ingest(names, days, exports_, lake_, force=force, batch_rows=batch_rows, workers=workers)
-        bad = [r for r in results if r["status"] == "missing_delivery" or r["failed_files"]]
+        bad = [r for r in results if r["status"] == "missing_delivery" or r["failed_files"] or r["unexpected"]]
         if as_json:
             for r in results:
                 typer.echo(json.dumps(r))
@@ -88,7 +89,8 @@ def register(app: typer.Typer) -> None:
 
 def _print(results: list[dict], lake: Path) -> None:
     table = Table(title=f"ingested into {lake}")
-    for col in ("channel", "days", "files", "read", "loaded", "quarantined", "missing", "failed files"):
+    for col in ("channel", "days", "files", "read", "loaded", "quarantined", "missing", "failed files",
+                "unexpected"):
         table.add_column(col, justify="right" if col not in ("channel",) else "left")
     by: dict[str, list[dict]] = {}
     for r in results:
@@ -98,7 +100,8 @@ def _print(results: list[dict], lake: Path) -> None:
         table.add_row(ch, str(len(rs)), str(sum(r["files"] for r in rs)), str(sum(r["rows_read"] for r in rs)),
                       str(sum(r["rows_loaded"] for r in rs)), str(sum(r["rows_quarantined"] for r in rs)),
                       ", ".join(missing[:3]) + ("..." if len(missing) > 3 else ""),
-                      str(sum(len(r["failed_files"]) for r in rs)))
+                      str(sum(len(r["failed_files"]) for r in rs)),
+                      str(len({u for r in rs for u in r["unexpected"]})))
     Console().print(table)
     Console().print(f"audit: {lake}/_audit/<channel>/date=<day>/loads.jsonl; "
                     f"quarantine: {lake}/quarantine/<channel>/date=<day>/")

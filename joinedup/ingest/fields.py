@@ -59,15 +59,40 @@ TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir",
 _PATH_PART = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<k>[^=\]]+)=(?P<v>[^\]]*)\])?$")
 
 
-def text(value: Any) -> str | None:
-    """Native value -> text exactly as captured; '' and JSON null mean 'not captured'."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_TIMEDELTA_SECONDS = 86_400 * 999_999_999  # Python's timedelta holds up to 999,999,999 days
+
+
+def text(value: Any, field: str = "?") -> str | None:
+    """Native value -> text exactly as captured; '' and JSON null mean 'not captured'.
+
+    A JSON object or array where the contract has one value is refused (FieldError, so the row is quarantined
+    with its raw bytes) rather than landed as a Python repr (`['Ann', 'Smith']`), which would change the value
+    without a word."""
     if value is None:
         return None
     if isinstance(value, str):
         return value if value != "" else None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        raise FieldError(field, f"a JSON {'object' if isinstance(value, dict) else 'array'} where the contract has "
+                                "a single value (kept as delivered in quarantine)")
     return str(value)
+
+
+def present(value: Any) -> bool:
+    """Whether a native field was captured at all (any value but null and '')."""
+    return value is not None and value != ""
+
+
+def scalar(value: Any) -> str | None:
+    """`text` for comparisons (`when`): a structured value matches nothing instead of failing the row here."""
+    return None if isinstance(value, (dict, list)) else text(value)
+
+
+def years_rule(years: tuple[int, int]) -> str:
+    return f"outside the valid years {years[0]}-{years[1]} (valid_years in channels.yml)"
 
 
 def getter(path: str) -> Getter:
@@ -101,8 +126,9 @@ _FMT_RE = {"%d": r"(?P<d>\d{1,2})", "%m": r"(?P<m>\d{1,2})", "%Y": r"(?P<Y>\d{4}
 
 
 @lru_cache(maxsize=64)
-def strptime_fast(fmt: str) -> Callable[[str], datetime]:
-    """A strict, fast parser for the numeric strftime formats exports use (strptime is ~5x slower)."""
+def strptime_fast(fmt: str, years: tuple[int, int] | None = None) -> Callable[[str], datetime]:
+    """A strict, fast parser for the numeric strftime formats exports use (strptime is ~5x slower). With `years`,
+    a year outside them is refused before any arithmetic can overflow on it."""
     pattern = re.escape(fmt)
     for code, rx in _FMT_RE.items():
         pattern = pattern.replace(re.escape(code), rx)
@@ -113,8 +139,11 @@ def strptime_fast(fmt: str) -> Callable[[str], datetime]:
         if not m:
             raise ValueError(f"does not match {fmt} (got {shape(s)})")
         g = m.groupdict()
+        year = int(g["Y"])
+        if years is not None and not years[0] <= year <= years[1]:
+            raise ValueError(years_rule(years))
         try:
-            return datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g.get("H") or 0), int(g.get("M") or 0),
+            return datetime(year, int(g["m"]), int(g["d"]), int(g.get("H") or 0), int(g.get("M") or 0),
                             int(g.get("S") or 0))
         except ValueError as e:
             raise ValueError(f"not a real date/time ({e})") from None
@@ -122,14 +151,20 @@ def strptime_fast(fmt: str) -> Callable[[str], datetime]:
     return parse
 
 
-def parse_utc(s: str) -> datetime:
-    """ISO 8601 with Z or an offset -> naive UTC; a value without offset is taken as UTC."""
+def parse_utc(s: str, years: tuple[int, int] | None = None) -> datetime:
+    """ISO 8601 with Z or an offset -> naive UTC; a value without offset is taken as UTC. With `years`, an
+    instant outside them is refused (and one whose offset would leave Python's calendar never crashes)."""
     try:
         dt = datetime.fromisoformat(s.strip())
     except ValueError:
         raise ValueError(f"not an ISO 8601 timestamp (got {shape(s)})") from None
+    if years is not None and not years[0] <= dt.year <= years[1]:
+        raise ValueError(years_rule(years))
     if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # only reachable without `years`
+            raise ValueError("the offset takes it outside the calendar") from None
     return dt
 
 
@@ -158,8 +193,10 @@ def _topic(spec: dict[str, Any], maps: dict[str, Any]) -> Compiled:
              for service, words in maps[spec["keywords"]].items()]
     default = spec.get("default")
 
+    label = spec["from"]
+
     def topic(rec: dict, out: dict, ctx: RowContext) -> str | None:
-        v = text(get(rec))
+        v = text(get(rec), label)
         if v:
             for service, rx in rules:
                 if rx.search(v):
@@ -169,7 +206,9 @@ def _topic(spec: dict[str, Any], maps: dict[str, Any]) -> Compiled:
     return topic
 
 
-def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str) -> Compiled:
+def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str,
+                  years: tuple[int, int] = (1900, 2100)) -> Compiled:
+    """`years`: the channel's valid_years; every date and time the field yields lies inside them."""
     if isinstance(spec, str):
         spec = {"from": spec}
     spec = dict(spec)
@@ -185,7 +224,7 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
 
         def by_cases(rec: dict, out: dict, ctx: RowContext) -> Any:
             for get, _, value in cases:
-                if text(get(rec)) is not None:
+                if present(get(rec)):
                     return value
             return default
 
@@ -207,15 +246,24 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
         get_secs = getter(secs_field)
 
         def after(rec: dict, out: dict, ctx: RowContext) -> datetime | None:
-            if any(text(g(rec)) not in vs for g, vs in when_get):
+            if any(scalar(g(rec)) not in vs for g, vs in when_get):
                 return None
-            start, secs = out.get(base), text(get_secs(rec))
+            start, secs = out.get(base), text(get_secs(rec), secs_field)
             if start is None or secs is None:
                 return None
             try:
-                return start + timedelta(seconds=int(secs))
+                n = int(secs)
             except ValueError:
                 raise FieldError(secs_field, f"not a whole number of seconds (got {shape(secs)})") from None
+            if not -MAX_TIMEDELTA_SECONDS <= n <= MAX_TIMEDELTA_SECONDS:
+                raise FieldError(secs_field, "too many seconds for a duration (more than 999,999,999 days)")
+            try:
+                end = start + timedelta(seconds=n)
+            except OverflowError:
+                end = None
+            if end is None or not years[0] <= end.year <= years[1]:
+                raise FieldError(secs_field, f"{base} plus these seconds falls {years_rule(years)}")
+            return end
 
         return after
 
@@ -242,12 +290,12 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
 
     def raw_flat(rec: dict) -> str | None:
         v = rec.get(col)
-        return (v or None) if v.__class__ is str else text(v)
+        return (v or None) if v.__class__ is str else text(v, label)
 
     def raw_value(rec: dict) -> str | None:
         if len(gets) == 1:
-            return text(gets[0](rec))
-        parts = [text(g(rec)) for g in gets]
+            return text(gets[0](rec), label)
+        parts = [text(g(rec), src) for g, src in zip(gets, sources, strict=True)]
         if parts[0] is None:
             return None
         if any(p is None for p in parts[1:]):
@@ -266,13 +314,13 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
 
         def plain(rec: dict, out: dict, ctx: RowContext) -> str | None:
             v = rec.get(col)
-            return (v or None) if v.__class__ is str else text(v)
+            return (v or None) if v.__class__ is str else text(v, label)
         return plain
     if simple and mapping is not None and not split:
         def mapped(rec: dict, out: dict, ctx: RowContext) -> Any:
             v = rec.get(col) if flat else raw(rec)
             if v.__class__ is not str:
-                v = text(v)
+                v = text(v, label)
             if v is None:
                 return None
             if not v:
@@ -288,10 +336,10 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
         part = 0 if split == "given" else 1
         return lambda rec, out, ctx: split_name(v)[part] if (v := raw(rec)) is not None else None
 
-    convert = _converter(kind, label, fmt, default_time, len(gets) == 1, ordered, name)
+    convert = _converter(kind, label, fmt, default_time, len(gets) == 1, ordered, name, years)
 
     def compiled(rec: dict, out: dict, ctx: RowContext) -> Any:
-        if when_get and any(text(g(rec)) not in vs for g, vs in when_get):
+        if when_get and any(scalar(g(rec)) not in vs for g, vs in when_get):
             return None
         v = raw(rec)
         if v is not None and (v in null_if):
@@ -321,8 +369,9 @@ def compile_field(name: str, spec: Any, maps: dict[str, dict[str, str]], tz: str
 
 
 def _converter(kind: str, label: str, fmt: str | None, default_time: str | None, single: bool, ordered: bool,
-               name: str) -> Callable[[str, RowContext], Any]:
-    """Text -> typed value, chosen once per field."""
+               name: str, years: tuple[int, int]) -> Callable[[str, RowContext], Any]:
+    """Text -> typed value, chosen once per field. Whole numbers must fit the lake's int64 and dates the
+    channel's valid years, so nothing downstream (time zones, Arrow, GX) can overflow on a delivered value."""
     if kind == "text":
         return lambda v, ctx: v
     if kind == "lower":
@@ -330,12 +379,15 @@ def _converter(kind: str, label: str, fmt: str | None, default_time: str | None,
     if kind == "int":
         def to_int(v: str, ctx: RowContext) -> int:
             try:
-                return int(v)
+                n = int(v)
             except ValueError:
                 raise FieldError(label, f"not a whole number (got {shape(v)})") from None
+            if INT64_MIN <= n <= INT64_MAX:
+                return n
+            raise FieldError(label, "a whole number outside the 64-bit integer range")
         return to_int
     if kind == "date":
-        parse_date = strptime_fast(fmt or "%Y-%m-%d")
+        parse_date = strptime_fast(fmt or "%Y-%m-%d", years)
 
         def to_date(v: str, ctx: RowContext) -> str:
             try:
@@ -346,13 +398,13 @@ def _converter(kind: str, label: str, fmt: str | None, default_time: str | None,
     if kind == "utc_datetime":
         def to_utc(v: str, ctx: RowContext) -> datetime:
             try:
-                return parse_utc(v)
+                return parse_utc(v, years)
             except ValueError as e:
                 raise FieldError(label, str(e)) from None
         return to_utc
     if kind == "local_datetime":
         with_time = bool(default_time) and single
-        parse_local = strptime_fast(f"{fmt} %H:%M" if with_time else fmt or "")
+        parse_local = strptime_fast(f"{fmt} %H:%M" if with_time else fmt or "", years)
 
         def to_local(v: str, ctx: RowContext) -> datetime:
             try:
@@ -364,11 +416,12 @@ def _converter(kind: str, label: str, fmt: str | None, default_time: str | None,
     raise ValueError(f"unknown field kind {kind!r} for {name}")
 
 
-def compile_key(parts: tuple[Any, ...], maps: dict[str, dict[str, str]], tz: str) -> list[tuple[str, Compiled]]:
+def compile_key(parts: tuple[Any, ...], maps: dict[str, dict[str, str]], tz: str,
+                years: tuple[int, int] = (1900, 2100)) -> list[tuple[str, Compiled]]:
     out = []
     for p in parts:
         spec = {"from": p} if isinstance(p, str) else dict(p)
         spec["required"] = True
         label = spec["from"] if isinstance(spec["from"], str) else "+".join(spec["from"])
-        out.append((label, compile_field(f"key:{label}", spec, maps, tz)))
+        out.append((label, compile_field(f"key:{label}", spec, maps, tz, years)))
     return out

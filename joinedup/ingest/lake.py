@@ -6,7 +6,8 @@
     lake/_staging/<channel>/date=YYYY-MM-DD/                  between the stage, validate and publish steps
 
 A partition is one file, replaced with os.replace (atomic on POSIX): a crash mid-write leaves the previous
-partition intact. Writes are deterministic (fixed row order, no timestamps in the data) so the same input
+partition intact, and its temp file (`.part-0.parquet.<pid>.tmp`), which `sweep_temp` removes at the next
+write of that partition and `sweep_channel` at the next start of the channel's ingest. Writes are deterministic (fixed row order, no timestamps in the data) so the same input
 gives byte-identical files. raw/, quarantine/ and _staging/ hold PII as delivered: they are restricted zones
 (joinedup.zones), so their folders are made 0700 and their files 0600 as they are written, whatever the umask.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +26,9 @@ import pyarrow.parquet as pq
 from joinedup.zones import LAKE_RESTRICTED, private_dir, private_file
 
 PART = "part-0.parquet"
+# A temp file this old cannot be a live write (a partition takes seconds): safe to sweep even while other runs
+# of the channel write other days.
+STALE_TEMP_SECONDS = 3600.0
 # Dictionary-encode only the low-cardinality columns: per-column encoders dominate the cost of writing the many
 # small day files, and snappy writes them ~2x faster than zstd for ~30% more bytes.
 _DICTIONARY = ["channel", "platform", "source_system", "source_file", "direction", "service", "outcome", "check"]
@@ -92,6 +97,46 @@ def replace_partition(table: pa.Table, lake: Path, zone: str, channel: str, day:
         return target
     write_parquet_atomic(table, target, zone_root(lake, zone))
     return target
+
+
+def sweep_temp(folders: list[Path], older_than: float) -> list[Path]:
+    """Remove the temp files (`.<name>.<pid>.tmp`) in `folders` last written before `older_than` (epoch
+    seconds): what a killed write left. Newer ones may be a live write, and stay."""
+    removed = []
+    for folder in folders:
+        try:
+            it = os.scandir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with it:
+            for e in it:
+                if not (e.name.startswith(".") and e.name.endswith(".tmp") and e.is_file(follow_symlinks=False)):
+                    continue
+                try:
+                    if e.stat(follow_symlinks=False).st_mtime < older_than:
+                        os.unlink(e.path)
+                        removed.append(Path(e.path))
+                except FileNotFoundError:  # its writer finished (or another sweep came first)
+                    continue
+    return removed
+
+
+def sweep_channel(lake: Path, channel: str, now: float | None = None) -> dict[date, list[Path]]:
+    """Every stale temp file in the channel's raw and quarantine partitions, by day: the litter of a run killed
+    while writing a day that is never re-run. Only files older than STALE_TEMP_SECONDS go, because other runs of
+    the channel may be writing other days right now."""
+    cutoff = (time.time() if now is None else now) - STALE_TEMP_SECONDS
+    out: dict[date, list[Path]] = {}
+    for zone in ("raw", "quarantine"):
+        for folder in sorted((lake / zone / channel).glob("date=*")):
+            removed = sweep_temp([folder], cutoff)
+            if removed:
+                try:
+                    day = date.fromisoformat(folder.name.removeprefix("date="))
+                except ValueError:
+                    continue
+                out.setdefault(day, []).extend(removed)
+    return out
 
 
 def clear_staging(lake: Path, channel: str, day: date) -> None:

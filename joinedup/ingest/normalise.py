@@ -2,12 +2,19 @@
 
 Pure: bytes in, tables out. `DayNormaliser` spans the files of one channel-day so a contact delivered twice
 (in one file or across the day's files) is loaded once.
+
+Nothing a file holds may stop the day: the readers and the field rules turn every known fault into a quarantined
+row, and two nets catch what they do not know yet. A file whose processing raises is quarantined whole (its rows
+rolled back), and rows Arrow cannot hold are quarantined one by one; both name the error's type and code line,
+never a value.
 """
 
 from __future__ import annotations
 
 import operator
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -37,9 +44,10 @@ class Mapping:
 
     def __init__(self, ch: Channel) -> None:
         self.channel = ch
-        self.key = compile_key(ch.key, ch.maps, ch.timezone)
+        self.key = compile_key(ch.key, ch.maps, ch.timezone, ch.valid_years)
         self.fields: list[tuple[str, Compiled]] = [
-            (name, compile_field(name, spec, ch.maps, ch.timezone)) for name, spec in ch.fields.items()
+            (name, compile_field(name, spec, ch.maps, ch.timezone, ch.valid_years))
+            for name, spec in ch.fields.items()
         ]
         unknown = [n for n, _ in self.fields if n not in CONTACT_COLUMNS and not n.endswith("_")]
         if unknown:
@@ -102,6 +110,7 @@ class DayNormaliser:
         self.rows: list[dict[str, Any]] = []
         self.quarantine: dict[str, list[Any]] = {c: [] for c in QUARANTINE_SCHEMA.names}
         self.seen: dict[str, tuple[str, int, bytes]] = {}
+        self.outcomes: dict[str, FileOutcome] = {}
 
     def _reject(self, out: FileOutcome, rr: RawRow, check: str, reason: str, fld: str | None) -> None:
         q = self.quarantine
@@ -118,7 +127,36 @@ class DayNormaliser:
         out.rows_quarantined += 1
 
     def add_file(self, source_file: str, data: bytes) -> FileOutcome:
-        """Parse and normalise one file into this day's tables; returns its outcome for the audit."""
+        """Parse and normalise one file into this day's tables; returns its outcome for the audit. If that
+        raises, the file's rows are taken back out and the file is quarantined whole: one file never costs the
+        day."""
+        n_rows, n_quarantined = len(self.rows), len(self.quarantine["channel"])
+        try:
+            out = self._add_file(source_file, data)
+        except Exception as e:  # noqa: BLE001 - the net under every reader and field rule
+            for row in self.rows[n_rows:]:
+                del self.seen[row["contact_id"]]
+            del self.rows[n_rows:]
+            for column in self.quarantine.values():
+                del column[n_quarantined:]
+            out = FileOutcome(source_file=source_file, rows_read=1, status="failed")
+            reason = f"file could not be processed ({_where(e)}): quarantined whole"
+            out.errors.append(f"{source_file}: {reason}")
+            self._reject(out, RawRow(1, 1, data), "file", reason, None)
+        self.outcomes[source_file] = out
+        return out
+
+    def add_unreadable(self, source_file: str, error: OSError) -> FileOutcome:
+        """A file that is listed but cannot be read (permissions, vanished): one quarantined row without bytes,
+        so the audit and the quarantine both name it and a re-run after the fix loads it."""
+        out = FileOutcome(source_file=source_file, rows_read=1, status="failed")
+        reason = f"file cannot be read ({type(error).__name__}: {error.strerror or 'no detail'}): quarantined whole"
+        out.errors.append(f"{source_file}: {reason}")
+        self._reject(out, RawRow(1, 1, b""), "file", reason, None)
+        self.outcomes[source_file] = out
+        return out
+
+    def _add_file(self, source_file: str, data: bytes) -> FileOutcome:
         out = FileOutcome(source_file=source_file)
         read = read_file(data, self.ch)
         out.warnings.extend(read.warnings)
@@ -143,10 +181,12 @@ class DayNormaliser:
                 continue
             ctx.row = rr.row
             contact, errors = self.mapping.contact(rr.record, ctx)
-            if errors:
-                self._reject(out, rr, "field", "; ".join(e.message for e in errors), errors[0].field)
-                if len(errors) > 1:
-                    self.quarantine["reason"][-1] += f" (also: {', '.join(e.field for e in errors[1:])})"
+            if errors:  # several canonical fields may read the same native one: each fault is said once
+                messages = list(dict.fromkeys(e.message for e in errors))
+                others = [f for f in dict.fromkeys(e.field for e in errors) if f != errors[0].field]
+                self._reject(out, rr, "field", "; ".join(messages), errors[0].field)
+                if others:
+                    self.quarantine["reason"][-1] += f" (also: {', '.join(others)})"
                 continue
             cid = contact["contact_id"]
             prior = self.seen.get(cid)
@@ -168,7 +208,7 @@ class DayNormaliser:
             rows.append(contact)
             out.rows_loaded += 1
         if len(fallback_rows) > 5:
-            out.warnings.append(f"{len(fallback_rows)} rows in all decoded with the fallback encoding")
+            out.warnings.append(f"{len(fallback_rows)} rows in all decoded in another encoding than the channel's")
         if ctx.clock is not None:
             out.warnings.extend(ctx.clock.warnings())
         return out
@@ -176,8 +216,46 @@ class DayNormaliser:
     def staged_table(self) -> pa.Table:
         if not self.rows:
             return STAGED_SCHEMA.empty_table()
-        columns = zip(*map(_STAGED_GETTER, self.rows))  # rows -> columns, in C
-        return pa.table([pa.array(c, type=f.type) for c, f in zip(columns, STAGED_SCHEMA)], schema=STAGED_SCHEMA)
+        try:
+            return _to_arrow(self.rows)
+        except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError):
+            self._quarantine_unstorable()
+            return _to_arrow(self.rows) if self.rows else STAGED_SCHEMA.empty_table()
+
+    def _quarantine_unstorable(self) -> None:
+        """The rare row Arrow refuses (a value no rule caught): found row by row, quarantined naming the column."""
+        keep = []
+        for row in self.rows:
+            bad = next((f.name for f in STAGED_SCHEMA if not _storable(row[f.name], f.type)), None)
+            if bad is None:
+                keep.append(row)
+                continue
+            out = self.outcomes[row["source_file"]]
+            rr = RawRow(row["source_row"], row["_line"], row["_raw"])
+            self._reject(out, rr, "field", f"value cannot be stored as {STAGED_SCHEMA.field(bad).type}", bad)
+            out.rows_loaded -= 1
+            del self.seen[row["contact_id"]]
+        self.rows[:] = keep
 
     def quarantine_table(self) -> pa.Table:
         return pa.table(self.quarantine, schema=QUARANTINE_SCHEMA)
+
+
+def _to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
+    columns = zip(*map(_STAGED_GETTER, rows))  # rows -> columns, in C
+    return pa.table([pa.array(c, type=f.type) for c, f in zip(columns, STAGED_SCHEMA)], schema=STAGED_SCHEMA)
+
+
+def _storable(value: Any, type_: pa.DataType) -> bool:
+    try:
+        pa.array([value], type=type_)
+    except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _where(e: BaseException) -> str:
+    """An exception as its type and the code line that raised it: enough to find the bug, and no value."""
+    frames = traceback.extract_tb(e.__traceback__)
+    last = frames[-1] if frames else None
+    return type(e).__name__ + (f" at {Path(last.filename).name}:{last.lineno}" if last else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from joinedup.channels import BUSINESS_TZ, Channel, load_channels
-from joinedup.ingest import audit, suppress
+from joinedup.ingest import audit, landing, suppress
 from joinedup.ingest import lake as lk
 from joinedup.ingest.localtime import local_midnight_utc
 from joinedup.ingest.normalise import DayNormaliser
@@ -38,11 +39,15 @@ GX_REJECTS = "gx_rejects.json"
 
 @dataclass
 class Delivery:
-    """What arrived for a channel-day. `missing`: no day folder (a missed delivery, not an empty day)."""
+    """What arrived for a channel-day. `missing`: no day folder (a missed delivery, not an empty day);
+    `unreadable`: the folder is there but cannot be listed. `unexpected`: entries of the folder that are not
+    read (joinedup.ingest.landing), each named in the audit."""
 
-    status: str  # present | empty_day | missing
+    status: str  # present | empty_day | missing | unreadable
     folder: str
     files: list[str] = field(default_factory=list)
+    unexpected: list[landing.Unexpected] = field(default_factory=list)
+    error: str | None = None
 
 
 def find_delivery(ch: Channel, day: date, exports: str | None = None) -> Delivery:
@@ -50,9 +55,12 @@ def find_delivery(ch: Channel, day: date, exports: str | None = None) -> Deliver
     fs, path = fsspec.core.url_to_fs(folder)
     if not fs.isdir(path):
         return Delivery("missing", folder)
-    files = sorted(p for p in fs.glob(f"{path.rstrip('/')}/{ch.file_glob(day)}") if fs.isfile(p))
-    return Delivery("present" if files else "empty_day", folder, [fs.unstrip_protocol(p) if "://" in folder
-                                                                    else p for p in files])
+    try:
+        entries = landing.list_folder(folder)
+    except OSError as e:
+        return Delivery("unreadable", folder, error=f"{type(e).__name__}: {e.strerror or 'no detail'}")
+    files, unexpected = landing.classify_day(entries, ch.file_glob(day), f"{ch.name}/{ch.day_folder.format(day=day)}")
+    return Delivery("present" if files else "empty_day", folder, [e.path for e in files], unexpected)
 
 
 _FINGERPRINTS: dict[int, tuple[Channel, str]] = {}
@@ -97,6 +105,7 @@ def stage_day(channel: str, day: date, exports: str | None = None, lake: Path | 
               run: str | None = None, force: bool = False) -> dict[str, Any]:
     """Parse and normalise the day's files into lake/_staging; skip a day whose files are all unchanged."""
     check_zones(_paths(exports, lake)[1], channel)
+    sweep_channel(_paths(exports, lake)[1], channel, run)
     sd = _stage(channel, day, exports, lake, run, force)
     if sd.staged is not None:
         lake_ = Path(sd.manifest["lake"])
@@ -122,43 +131,64 @@ def _stage(channel: str, day: date, exports: str | None, lake: Path | str | None
     ch = load_channels()[channel]
     run = run or new_run_id()
     manifest: dict[str, Any] = {"run": run, "channel": channel, "day": day.isoformat(), "files": [],
-                                "lake": str(lake_)}
+                                "lake": str(lake_), "started_epoch": time.time()}
     delivery = find_delivery(ch, day, exports_)
     manifest["folder"] = delivery.folder
     lk.clear_staging(lake_, channel, day)
+    manifest["landing_unexpected"] = record_landing(ch, day, exports_, lake_, run)
     if delivery.status == "missing":
         manifest["status"] = "missing_delivery"
         record_missing_delivery(channel, day, lake_, run, exports_)
         return StagedDay(manifest)
+    if delivery.status == "unreadable":  # nothing is known of the day: its partitions stay as they are
+        manifest["status"] = "unreadable_delivery"
+        manifest["files"] = [{
+            "run": run, "channel": channel, "day": day.isoformat(), "file": f"{channel}/{ch.day_folder.format(day=day)}",
+            "status": "failed", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "warnings": [],
+            "errors": [f"the day folder cannot be listed ({delivery.error}): nothing in it was read, the day's "
+                       "partitions are left as they were"], "at": audit.now()}]
+        audit.append(lake_, channel, day, manifest["files"])
+        return StagedDay(manifest)
 
     history = audit.read(lake_, channel, day)
-    blobs: list[tuple[str, str, bytes, str]] = []
+    blobs: list[tuple[str, str, bytes | None, str | None, OSError | None]] = []
     for url in delivery.files:
         started = audit.now()
-        with fsspec.open(url, "rb") as f:
-            data = f.read()
-        blobs.append((_rel(ch, day, url), started, data, hashlib.sha256(data).hexdigest()))
-    current = {rel: sha for rel, _, _, sha in blobs}
+        try:
+            with fsspec.open(url, "rb") as f:
+                data = f.read()
+        except OSError as e:  # permissions, vanished since listed: the file is quarantined, the day goes on
+            blobs.append((_rel(ch, day, url), started, None, None, e))
+            continue
+        blobs.append((_rel(ch, day, url), started, data, hashlib.sha256(data).hexdigest(), None))
+    unexpected = [_unexpected_record(u, run, channel, day) for u in delivery.unexpected]
+    current = {rel: sha for rel, _, _, sha, _ in blobs}
     partition_there = (lk.partition(lake_, "raw", channel, day) / lk.PART).exists()
     config = config_fingerprint(ch)
     manifest["config_sha256"] = config
-    if not force and blobs and partition_there and current == audit.last_loaded(history, config):
+    readable = all(err is None for *_, err in blobs)
+    if not force and blobs and readable and partition_there and current == audit.last_loaded(history, config):
         manifest["status"] = "unchanged"
         manifest["files"] = [{
-            "run": run, "channel": channel, "day": day.isoformat(), "file": rel, "sha256": sha, "bytes": len(data),
-            "config_sha256": config, "status": "unchanged", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "errors": [],
-            "warnings": ["byte-identical to the version already loaded: not loaded again"],
-            "started_at": started, "finished_at": audit.now()} for rel, started, data, sha in blobs]
+            "run": run, "channel": channel, "day": day.isoformat(), "file": rel, "sha256": sha,
+            "bytes": len(data),  # type: ignore[arg-type]
+            "config_sha256": config, "status": "unchanged", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
+            "errors": [], "warnings": ["byte-identical to the version already loaded: not loaded again"],
+            "started_at": started, "finished_at": audit.now()} for rel, started, data, sha, _ in blobs] + unexpected
         audit.append(lake_, channel, day, manifest["files"])
         return StagedDay(manifest)
 
     before = audit.ever_loaded(history)
     norm = DayNormaliser(ch)
     seen_sha: dict[str, str] = {}
-    for rel, started, data, sha in blobs:
+    for rel, started, data, sha, err in blobs:
         rec: dict[str, Any] = {"run": run, "channel": channel, "day": day.isoformat(), "file": rel, "sha256": sha,
-                               "bytes": len(data), "config_sha256": config, "started_at": started}
-        if sha in seen_sha:
+                               "bytes": None if data is None else len(data), "config_sha256": config,
+                               "started_at": started}
+        if data is None or sha is None:
+            outcome = norm.add_unreadable(rel, err)  # type: ignore[arg-type]
+            rec.update({k: v for k, v in asdict(outcome).items() if k != "source_file"})
+        elif sha in seen_sha:
             rec.update(status="duplicate_file", rows_read=0, rows_loaded=0, rows_quarantined=0, errors=[],
                        warnings=[f"byte-identical to {seen_sha[sha]} delivered the same day: not loaded twice"])
         else:
@@ -170,9 +200,48 @@ def _stage(channel: str, day: date, exports: str | None, lake: Path | str | None
         rec["finished_at"] = audit.now()
         manifest["files"].append(rec)
     manifest["status"] = "staged" if blobs else "empty_day"
-    staged, quarantine = suppress.apply(norm.staged_table(), norm.quarantine_table(), manifest["files"])
+    table = norm.staged_table()
+    for rec in manifest["files"]:  # the Arrow net may have moved rows to quarantine after the file's outcome
+        outcome = norm.outcomes.get(rec["file"])
+        if outcome is not None and rec.get("status") != "duplicate_file":
+            rec.update(rows_loaded=outcome.rows_loaded, rows_quarantined=outcome.rows_quarantined)
+    manifest["files"].extend(unexpected)
+    staged, quarantine = suppress.apply(table, norm.quarantine_table(), manifest["files"])
     manifest["rows_staged"] = staged.num_rows
     return StagedDay(manifest, staged, quarantine)
+
+
+def _unexpected_record(u: landing.Unexpected, run: str, channel: str | None, day: date) -> dict[str, Any]:
+    """An entry of the landing zone that was not read, as an audit line: it holds no rows we read."""
+    return {"run": run, "channel": channel, "day": day.isoformat(), "file": u.file, "status": "unexpected",
+            "kind": u.kind, "bytes": u.size, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "errors": [],
+            "warnings": [f"unexpected {u.kind}: {u.reason}"], "at": audit.now()}
+
+
+def record_landing(ch: Channel, day: date, exports: str, lake: Path, run: str) -> list[str]:
+    """Name, in the landing audit (lake/_audit/_landing/date=<day>/), what lies outside the day folders: strays in
+    the channel's folder, and entries at the landing zone's root that are no configured channel's (a channel
+    missing from channels.yml). Each is written once a day, whichever channel's run sees it first. -> the names
+    this run saw."""
+    strays = [_unexpected_record(u, run, ch.name, day) for u in landing.strays_in_channel(ch, exports)]
+    strays += [_unexpected_record(u, run, None, day) for u in landing.strays_at_root(load_channels(), exports, day)]
+    if strays:
+        audit.append_new(lake, audit.LANDING, day, strays)
+    return [r["file"] for r in strays]
+
+
+def sweep_channel(lake: Path, channel: str, run: str | None) -> None:
+    """Remove the temp files killed runs left in the channel's partitions (older than an hour, since other
+    runs of the channel may be writing other days), naming them in each day's audit."""
+    for day, paths in lk.sweep_channel(lake, channel).items():
+        audit.append(lake, channel, day, [_swept_record(paths, lake, run or new_run_id(), channel, day)])
+
+
+def _swept_record(paths: list[Path], lake: Path, run: str, channel: str, day: date) -> dict[str, Any]:
+    names = ", ".join(sorted(str(p.relative_to(lake)) for p in paths))
+    return {"run": run, "channel": channel, "day": day.isoformat(), "file": None, "status": "temp_files_removed",
+            "warnings": [f"removed {len(paths)} temp file(s) an interrupted earlier write left: {names}"],
+            "at": audit.now()}
 
 
 def validate_staged(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -226,7 +295,7 @@ def validate_days(days: list[StagedDay]) -> None:
 def publish_day(manifest: dict[str, Any]) -> dict[str, Any]:
     """Swap in the day's raw and quarantine partitions (from lake/_staging) and append the audit."""
     channel, day, lake_ = manifest["channel"], date.fromisoformat(manifest["day"]), Path(manifest["lake"])
-    if manifest["status"] in ("missing_delivery", "unchanged"):
+    if manifest["status"] in NOT_PUBLISHED:
         return summarise(manifest)
     folder = lk.staging(lake_, channel, day)
     rejects_file = folder / GX_REJECTS
@@ -243,7 +312,7 @@ def _publish(sd: StagedDay) -> dict[str, Any]:
     manifest = sd.manifest
     channel, day, lake_ = manifest["channel"], date.fromisoformat(manifest["day"]), Path(manifest["lake"])
     status = manifest["status"]
-    if status in ("missing_delivery", "unchanged"):
+    if status in NOT_PUBLISHED:
         return summarise(manifest)
     staged, quarantine = sd.staged, sd.quarantine
     assert staged is not None and quarantine is not None
@@ -282,6 +351,10 @@ def _publish(sd: StagedDay) -> dict[str, Any]:
                 rec.setdefault("errors", []).append(f"{k} row(s) failed great-expectations checks: quarantined")
     if quarantine.num_rows:
         quarantine = quarantine.sort_by([("source_file", "ascending"), ("source_row", "ascending")])
+    # This channel-day is written by one run at a time: any temp file in its partitions older than this run's
+    # start is a killed write's litter.
+    swept = lk.sweep_temp([lk.partition(lake_, zone, channel, day) for zone in ("raw", "quarantine")],
+                          manifest.get("started_epoch", time.time()))
     lk.replace_partition(staged.select(list(CONTACT_COLUMNS)), lake_, "raw", channel, day, keep_empty=True)
     lk.replace_partition(quarantine, lake_, "quarantine", channel, day, keep_empty=False)
     published = audit.now()
@@ -293,14 +366,22 @@ def _publish(sd: StagedDay) -> dict[str, Any]:
             rec["warnings"] = rec.get("warnings", []) + [f"gx: {w}" for w in gx["warnings"]]
         records.append(rec)
     if status == "empty_day":
+        stray = sum(1 for r in records if r.get("status") == "unexpected")
+        holds = f"no files it reads ({stray} unexpected entr{'y' if stray == 1 else 'ies'}, named above)" \
+            if stray else "no files"
         records.append({"run": manifest["run"], "channel": channel, "day": manifest["day"], "file": None,
                         "status": "empty_day", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
-                        "warnings": [f"folder {manifest['folder']} exists but holds no files: a valid empty day"],
+                        "warnings": [f"folder {manifest['folder']} exists but holds {holds}: a valid empty day"],
                         "published_at": published})
+    if swept:
+        records.append(dict(_swept_record(swept, lake_, manifest["run"], channel, day), published_at=published))
     manifest["files"] = records
     manifest["status"] = "published" if status == "staged" else status
     audit.append(lake_, channel, day, records)
     return summarise(manifest)
+
+
+NOT_PUBLISHED = ("missing_delivery", "unchanged", "unreadable_delivery")
 
 
 def summarise(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -313,6 +394,8 @@ def summarise(manifest: dict[str, Any]) -> dict[str, Any]:
         "rows_quarantined": sum(f.get("rows_quarantined", 0) for f in files),
         "rows_suppressed": sum(f.get("rows_suppressed", 0) for f in files),
         "failed_files": [f["file"] for f in files if f.get("status") == "failed"],
+        "unexpected": [f["file"] for f in files if f.get("status") == "unexpected"]
+        + manifest.get("landing_unexpected", []),
         "warnings": sum(len(f.get("warnings", [])) for f in files),
     }
 
@@ -352,6 +435,7 @@ def _ingest_channel(name: str, days: list[date], exports: str, lake: str, force:
     """In one process, without staging files: stage days in memory until `batch_rows`, validate the batch in
     one GX run, publish its days. Memory is bounded by the batch, not by the number of days."""
     check_zones(Path(lake), name)
+    sweep_channel(Path(lake), name, run)
     out: list[dict[str, Any]] = []
     batch: list[StagedDay] = []
     size = 0
@@ -386,7 +470,10 @@ def record_missing_delivery(channel: str, day: date, lake: Path | str | None = N
                             exports: str | None = None) -> None:
     exports_, lake_ = _paths(exports, lake)
     ch = load_channels()[channel]
+    folder = ch.day_url(day, exports_)
+    fs, path = fsspec.core.url_to_fs(folder)
+    what = "exists but is not a folder" if fs.lexists(path) else "does not exist"
     audit.append(lake_, channel, day, [{
         "run": run or new_run_id(), "channel": channel, "day": day.isoformat(), "file": None,
-        "status": "missing_delivery", "errors": [f"no delivery: folder {ch.day_url(day, exports_)} does not exist"],
+        "status": "missing_delivery", "errors": [f"no delivery: folder {folder} {what}"],
         "at": audit.now()}])

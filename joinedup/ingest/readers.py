@@ -1,18 +1,22 @@
 """Native export bytes -> numbered raw rows, without losing any: each row keeps its exact bytes.
 
 Rows the format itself rejects (bad quoting, wrong field count, invalid JSON, undecodable bytes) come back
-with an `error` so the caller quarantines them; everything else carries its native `record`.
+with an `error` so the caller quarantines them; everything else carries its native `record`. JSON is read
+strictly: NaN/Infinity, numbers too long to convert, nesting deeper than the parser's stack and lone UTF-16
+surrogate escapes (which no Parquet string can hold) reject the record, or the document when it cannot be
+parsed at all. Which encoding a file is read in: joinedup.ingest.encodings.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from joinedup.channels import Channel
+from joinedup.ingest import encodings
 
 csv.field_size_limit(256 * 1024 * 1024)  # very long free text is data, not an error
 
@@ -52,19 +56,24 @@ def read_file(data: bytes, ch: Channel) -> FileRead:
     raise ValueError(f"channel {ch.name}: unknown format {ch.format!r}")
 
 
-def _encoding(data: bytes, ch: Channel, warnings: list[str]) -> tuple[bytes, str]:
-    enc = codecs.lookup(ch.encoding).name
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-        if enc not in ("utf-8", "utf-8-sig"):
-            warnings.append(f"file starts with a UTF-8 byte-order mark although the channel is {ch.encoding}: "
-                            "read as UTF-8")
-            enc = "utf-8"
-    return data, "utf-8" if enc == "utf-8-sig" else enc
+def _encoding(data: bytes, ch: Channel, out: FileRead) -> encodings.Choice:
+    choice = encodings.choose(data, ch.encoding)
+    out.warnings.extend(choice.warnings)
+    return choice
 
 
-def _decode(b: bytes, enc: str, fallback: str | None) -> tuple[str, str | None, bool, int]:
-    """-> (text, problem, fatal, byte offset). Falls back per row so one stray byte does not condemn the file."""
+def _whole(data: bytes, error: str, warnings: list[str]) -> FileRead:
+    """The file rejected as one row, its bytes kept as delivered."""
+    return FileRead(rows=[RawRow(row=1, line=1, raw=data, error=error)], file_error=error, warnings=warnings)
+
+
+def _decode(b: bytes, enc: str, fallback: str | None, utf8_first: bool = False) -> tuple[str, str | None, bool, int]:
+    """-> (text, problem, fatal, offset). Falls back per row so one stray byte does not condemn the file.
+    `utf8_first` (a single-byte channel whose file mixes encodings): a row that is valid UTF-8 is read so."""
+    if utf8_first:
+        hit = encodings.utf8_row(b)
+        if hit is not None:
+            return hit[0], f"valid UTF-8 although the channel is {enc}: read as UTF-8", False, hit[1]
     try:
         return b.decode(enc), None, False, -1
     except UnicodeDecodeError as e:
@@ -75,6 +84,67 @@ def _decode(b: bytes, enc: str, fallback: str | None) -> tuple[str, str | None, 
             except UnicodeDecodeError:
                 detail += f" nor {fallback}"
         return b.decode(enc, errors="replace"), detail, True, e.start
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constant)  # the C scanner still does the work
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads_strict(s: str) -> Any:
+    """json.loads that refuses what JSON does not allow or our stores cannot hold; ValueError names the rule,
+    never the value."""
+    try:
+        value = _JSON.decode(s)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as e:
+        raise _strict_error(e) from None
+    if _SURROGATE_ESCAPE.search(s):
+        where = lone_surrogate(value)
+        if where is not None:
+            raise LoneSurrogate(where)
+    return value
+
+
+class LoneSurrogate(ValueError):
+    """A \\uD800-\\uDFFF escape without its pair: not a character, so not storable as UTF-8 text."""
+
+    def __init__(self, top_key: str) -> None:
+        super().__init__("a lone UTF-16 surrogate escape (\\uD800-\\uDFFF without its pair), not a character")
+        self.top_key = top_key
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The top-level key under which a string (or key) holds a lone surrogate ('' for the value itself), else
+    None. Iterative, so a deep record cannot overflow the stack here."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        v, top = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return top
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                stack.append((k, top or k))
+                stack.append((item, top or k))
+        elif isinstance(v, list):
+            stack.extend((item, top) for item in v)
+    return None
+
+
+def _json_error(e: ValueError, ch: Channel, where: str) -> tuple[str, str | None]:
+    """-> (reason, field) for a JSON value `loads_strict` refused."""
+    if isinstance(e, LoneSurrogate):
+        return str(e), e.top_key if e.top_key in ch.columns else None
+    if isinstance(e, json.JSONDecodeError):
+        return f"invalid JSON {where} at line {e.lineno} column {e.colno}: {e.msg}", None
+    return f"invalid JSON {where}: {e}", None
 
 
 class _Feed:
@@ -95,16 +165,21 @@ class _Feed:
 
 def read_csv(data: bytes, ch: Channel) -> FileRead:
     out = FileRead()
-    data, enc = _encoding(data, ch, out.warnings)
+    choice = _encoding(data, ch, out)
+    if choice.error:
+        return _whole(data, choice.error, out.warnings)
+    data, enc = choice.data, choice.encoding
     raw_lines = data.splitlines(keepends=True)
     problems: dict[int, tuple[str, bool, int]] = {}
     try:
+        if choice.utf8_rows:
+            raise UnicodeDecodeError(enc, b"", 0, 0, "rows are checked one by one")
         data.decode(enc)  # the usual case: the whole file is valid, decode lines without checks
         lines = [b.decode(enc) for b in raw_lines]
     except UnicodeDecodeError:
         lines = []
         for i, b in enumerate(raw_lines):
-            s, problem, fatal, offset = _decode(b, enc, ch.fallback_encoding)
+            s, problem, fatal, offset = _decode(b, enc, ch.fallback_encoding, choice.utf8_rows)
             lines.append(s)
             if problem:
                 problems[i] = (problem, fatal, offset)
@@ -206,7 +281,7 @@ def read_csv(data: bytes, ch: Channel) -> FileRead:
                 rr.error = "; ".join(p for p, fatal, _ in bad if fatal)
                 rr.field = culprit
                 continue
-            if start in problems:  # single-byte fallback: the byte offset is the character offset
+            if start in problems:  # the offset is a character offset (single-byte fallback, UTF-8 row)
                 before = next(csv.reader([lines[start][:problems[start][2]]], delimiter=ch.delimiter), [""])
                 culprit = header[min(max(len(before) - 1, 0), ncols - 1)]
             where = f"field {culprit}: " if culprit else ""
@@ -217,7 +292,10 @@ def read_csv(data: bytes, ch: Channel) -> FileRead:
 
 def read_jsonl(data: bytes, ch: Channel) -> FileRead:
     out = FileRead()
-    data, enc = _encoding(data, ch, out.warnings)
+    choice = _encoding(data, ch, out)
+    if choice.error:
+        return _whole(data, choice.error, out.warnings)
+    data, enc = choice.data, choice.encoding
     raw_lines = data.split(b"\n")
     row = 0
     for i, b in enumerate(raw_lines):
@@ -226,16 +304,19 @@ def read_jsonl(data: bytes, ch: Channel) -> FileRead:
         row += 1
         rr = RawRow(row=row, line=i + 1, raw=b + (b"\n" if i < len(raw_lines) - 1 else b""))
         out.rows.append(rr)
-        s, problem, fatal, _ = _decode(b, enc, ch.fallback_encoding)
+        s, problem, fatal, _ = _decode(b, enc, ch.fallback_encoding, choice.utf8_rows)
         if fatal:
             rr.error = problem
             continue
         try:
-            rec = json.loads(s)
+            rec = loads_strict(s)
         except json.JSONDecodeError as e:
             truncated = i == len(raw_lines) - 1
             rr.error = (f"invalid JSON at column {e.colno}: {e.msg}"
                         + ("; the last line looks truncated" if truncated else ""))
+            continue
+        except ValueError as e:
+            rr.error, rr.field = _json_error(e, ch, "record")
             continue
         if not isinstance(rec, dict):
             rr.error = f"a JSON {type(rec).__name__} where an object was expected"
@@ -248,7 +329,10 @@ def read_jsonl(data: bytes, ch: Channel) -> FileRead:
 
 def read_json_document(data: bytes, ch: Channel) -> FileRead:
     out = FileRead()
-    data, enc = _encoding(data, ch, out.warnings)
+    choice = _encoding(data, ch, out)
+    if choice.error:
+        return _whole(data, choice.error, out.warnings)
+    data, enc = choice.data, choice.encoding
     s, problem, fatal, _ = _decode(data, enc, ch.fallback_encoding)
     whole = RawRow(row=1, line=1, raw=data)
     if fatal:
@@ -257,23 +341,47 @@ def read_json_document(data: bytes, ch: Channel) -> FileRead:
     if problem:
         out.warnings.append(f"document: {problem}")
     try:
-        doc = json.loads(s)
+        doc = _JSON.decode(s)
     except json.JSONDecodeError as e:
         whole.error = f"invalid JSON document at line {e.lineno} column {e.colno}: {e.msg} (truncated?)"
+        return FileRead(rows=[whole], file_error=whole.error, warnings=out.warnings)
+    except (RecursionError, ValueError) as e:  # the document cannot be parsed at all: the file is quarantined
+        whole.error = "document: " + _json_error(_strict_error(e), ch, "document")[0]
         return FileRead(rows=[whole], file_error=whole.error, warnings=out.warnings)
     items = doc.get(ch.records) if isinstance(doc, dict) and ch.records else doc
     if not isinstance(items, list):
         whole.error = f"JSON document has no list under {ch.records!r}"
         return FileRead(rows=[whole], file_error=whole.error, warnings=out.warnings)
+    check_surrogates = bool(_SURROGATE_ESCAPE.search(s))
     for i, item in enumerate(items, start=1):
-        rr = RawRow(row=i, line=i, raw=json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        rr = RawRow(row=i, line=i, raw=_reserialise(item))
         out.rows.append(rr)
         if not isinstance(item, dict):
             rr.error = f"record {i} is a JSON {type(item).__name__}, not an object"
             continue
+        if check_surrogates and (top := lone_surrogate(item)) is not None:
+            rr.error, rr.field = _json_error(LoneSurrogate(top), ch, "record")
+            continue
         rr.record = item
     _json_required(out, ch)
     return out
+
+
+def _strict_error(e: Exception) -> ValueError:
+    """A whole-document parse error in loads_strict's words."""
+    if isinstance(e, RecursionError):
+        return ValueError("nested deeper than the parser can follow")
+    return ValueError("a number too long to read (over 4300 digits)" if "digits" in str(e) else str(e))
+
+
+def _reserialise(item: Any) -> bytes:
+    """A document's record as its own bytes (JSON, UTF-8). A lone surrogate stays a \\u escape, as delivered."""
+    try:
+        return json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(item).encode("ascii")
+    except RecursionError:
+        return b""
 
 
 def _json_required(out: FileRead, ch: Channel) -> None:

@@ -46,3 +46,17 @@ def test_names_are_split_without_titles() -> None:
     assert split_name("Mrs E. Boothroyd") == ("E.", "Boothroyd")
     assert split_name("Young, Rebecca") == ("Rebecca", "Young")
     assert split_name("joe") == ("joe", None)
+
+
+def test_encodings_the_bytes_contradict_are_read_as_the_bytes_say_and_flagged() -> None:
+    letter = replace(PHONE, encoding="cp1252", fallback_encoding=None)
+    utf8 = read_file(HEADER + row(1, "Zoë"), letter)  # no BOM: as cp1252 it would be ZoÃ«
+    assert utf8.rows[0].record["CallerName"] == "Zoë" and "valid UTF-8" in utf8.warnings[0]
+    mixed = read_file(HEADER + row(1, "Zoë") + row(2, "Noël").replace("ë".encode(), b"\xeb"), letter)
+    assert [r.record["CallerName"] for r in mixed.rows] == ["Zoë", "Noël"]
+    assert "valid UTF-8 although the channel is cp1252" in mixed.rows[0].warning and mixed.rows[1].warning is None
+    utf16 = read_file((HEADER + row(1, "Zoë")).decode().encode("utf-16"), PHONE)
+    assert utf16.rows[0].record["CallerName"] == "Zoë" and "UTF-16 LE (byte-order mark)" in utf16.warnings[0]
+    no_bom = read_file((HEADER + row(1)).decode().encode("utf-16-le"), PHONE)
+    assert "looks like UTF-16 or UTF-32 without a byte-order mark" in no_bom.file_error
+    assert no_bom.rows[0].raw == (HEADER + row(1)).decode().encode("utf-16-le")  # kept whole, as delivered
