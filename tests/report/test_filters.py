@@ -19,7 +19,7 @@ from joinedup.cli import app
 from joinedup.report import figures
 from joinedup.report.build import build_report
 from joinedup.report.scope import Scope, bind, definitions, restrict, shadowed
-from tests.browser import open_page
+from joinedup.report.chromium import open_page
 
 pytestmark = pytest.mark.slow
 

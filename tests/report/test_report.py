@@ -15,7 +15,7 @@ from joinedup.report import figures
 from joinedup.report.build import build_report
 from joinedup.report.disclosure import Suppression
 from joinedup.report.scope import Scope
-from tests.browser import open_page
+from joinedup.report.chromium import open_page
 
 pytestmark = pytest.mark.slow
 

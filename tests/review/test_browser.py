@@ -26,7 +26,7 @@ import pytest
 from joinedup.identity.link_step import run_link_step
 from joinedup.review.auth import add_user
 from joinedup.review.decisions import all_decisions
-from tests.browser import Page, open_page
+from joinedup.report.chromium import Page, open_page
 from tests.conftest import PIPELINE_KEY, REPO
 from tests.review.conftest import PASSWORD, USER, Stack
 
