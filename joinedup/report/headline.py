@@ -39,7 +39,7 @@ def figure(e: Estimate, key: str, sup: Suppression) -> dict[str, str]:
     if observed is None:
         est = "estimate withheld (too few to show)"
     elif e.is_estimated:
-        est = f"est. {e.estimate:.0%} ({e.low:.0%}–{e.high:.0%}) if every contact were joined"
+        est = f"est. {e.estimate:.0%} ({e.low * 100:.0f}–{e.high:.0%}) if every contact were joined"
     else:
         est = f"no estimate: {e.why_not}"
     return {"value": pct(observed), "label": label,
@@ -58,7 +58,9 @@ def _points(now: float | None, before: float | None) -> str:
     if now is None or before is None:
         return "withheld"
     diff = round((now - before) * 100)
-    return "no change" if diff == 0 else f"{'up' if diff > 0 else 'down'} {abs(diff)} pts"
+    if diff == 0:
+        return "no change"
+    return f"{'up' if diff > 0 else 'down'} {abs(diff)} pt{'' if abs(diff) == 1 else 's'}"
 
 
 def change(now: Estimate, before: Estimate, sup: Suppression, period: Period, previous: Period) -> str:

@@ -46,11 +46,11 @@ CIVIDIS = ((0.0, "#00224E"), (0.1, "#123570"), (0.2, "#3B496C"), (0.3, "#575D6D"
            (0.5, "#8A8779"), (0.6, "#A69D75"), (0.7, "#C4B56C"), (0.8, "#E4CF5B"), (0.9, "#F1D84E"),
            (1.0, "#FEE838"))
 ORDINAL_TOP = 0.7
-GREYS = ("#E6E6E6", "#CCCCCC", "#B0B0B0", "#939393", "#767676", "#595959", "#3D3D3D", "#222222")
+GREYS = ("#E6E6E6", "#CCCCCC", "#B0B0B0", "#939393", "#767676", "#595959", "#3D3D3D")  # none near black
 
 
 def _mix(a: str, b: str, t: float) -> str:
-    pa, pb = ((int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in (a, b))
+    pa, pb = ([int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in (a, b))
     return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(pa, pb, strict=True))
 
 
