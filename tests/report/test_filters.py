@@ -157,7 +157,7 @@ def test_the_report_cells_add_up_to_the_published_marts(pipeline) -> None:
         for name, (mart, dims, counts) in CELL_MARTS.items():
             frame = getattr(cells, name).rename(columns={"weekday": "occurred_local_weekday",
                                                           "hour": "occurred_local_hour"})
-            assert frame["service"].nunique() > 1 and frame["month"].nunique() > 1, name
+            assert frame["service"].nunique() > 1, name
             ours = frame.groupby(dims, dropna=False)[counts].sum().sort_index()
             published = con.execute(f"select * from {mart}").df().groupby(dims, dropna=False)[counts].sum().sort_index()
             pd.testing.assert_frame_equal(ours, published, check_dtype=False, rtol=1e-9, obj=name)
