@@ -185,7 +185,7 @@ def examples(data: dict, k: int) -> str:
     if not data["journeys"]:
         return (f"No pattern of a switching journey is shared by at least {k} journeys in this view, so none is "
                 "shown.")
-    return (f"Switching journeys of 2–5 contacts described by their pattern only (channel, outcome, time since the "
+    return (f"Switching journeys with two to five contacts, described by their pattern only (channel, outcome, time since the "
             f"step before): each pattern shown is shared by at least {k} journeys (of {n(data['eligible'])}); no "
             "dates, times or keys.")
 
