@@ -14,7 +14,7 @@ from joinedup.report import captions
 from joinedup.report.cells import Cells, read_cells
 from joinedup.report.disclosure import Suppression
 from joinedup.report.estimate import EstimateInputs, HeadlineEstimates, load_inputs
-from joinedup.report.headline import estimates_of, headline
+from joinedup.report.headline import ServiceInputs, estimates_of, headline
 from joinedup.report.hours import bank_holidays, opening_hours
 from joinedup.report.html import page
 from joinedup.report.labels import Labels, channel_order, meta, read_labels
@@ -84,7 +84,8 @@ def views(cells: Cells, inputs: EstimateInputs, labels: Labels, ps: list[Period]
     out: dict[str, dict] = {}
     for service in [None, *cells.services]:
         mine = cells.of_service(service)
-        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(inputs, service, p.months) for p in ps}
+        service_inputs = ServiceInputs.of(inputs, service)
+        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months) for p in ps}
         for p in ps:
             data = view(mine, Selection(service, p.months), sup, channels, triggers, targets)
             previous = (estimates[p.previous], p, by_id[p.previous]) if p.previous else None

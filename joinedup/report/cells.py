@@ -54,7 +54,8 @@ def band_sql(minutes: str) -> str:
 
 @dataclass(frozen=True)
 class Cells:
-    """The counts behind every chart, each frame with `service` and `month` (first-of-month date) columns."""
+    """The counts behind every chart, each frame with `service` and `month` (first of the month, datetime64: the
+    views select months by it, fast) columns."""
 
     first_day: date
     last_day: date
@@ -100,17 +101,34 @@ def _by_cell(con: duckdb.DuckDBPyConnection, mart_sql: str, journey_contacts: st
     bound = bind(mart_sql, {"contacts": cell_contacts, "journey_contacts": journey_contacts})
     columns = "cell.service as cell_service, cell.occurred_month as cell_month" + \
         (", cell.bank_holiday as cell_bank_holiday" if bank_holiday else "")
-    df = con.execute(f"select {columns}, mart.* from {cells}, lateral ({bound}) as mart").df()
+    return _tidy(con.execute(f"select {columns}, mart.* from {cells}, lateral ({bound}) as mart").df())
+
+
+def _by_service(con: duckdb.DuckDBPyConnection, mart_sql: str, journey_contacts: str) -> pd.DataFrame:
+    """A published definition that pairs consecutive contacts (transitions) run on each service's contacts, the
+    month taken from the definition's own `occurred_month` (the later contact's). Cells of one service suffice:
+    a journey is one person's contacts about one service, so both contacts of a pair share it; pairing each
+    service's journeys apart is also what keeps this one grouped query (a correlated month would make DuckDB pair
+    the whole file once per cell)."""
+    bound = bind(mart_sql, {
+        "contacts": "(select c.* from fct_contacts c where c.service = cell.service)",
+        "journey_contacts": f"(select j.* from {journey_contacts} j where j.service = cell.service)"})
+    return _tidy(con.execute("select cell.service as cell_service, mart.occurred_month as cell_month, mart.* "
+                             f"from (select distinct service from fct_contacts) as cell, lateral ({bound}) as mart"
+                             ).df())
+
+
+def _tidy(df: pd.DataFrame) -> pd.DataFrame:
     df = df.drop(columns=[c for c in ("service", "occurred_month", "bank_holiday") if c in df.columns])
     df = df.rename(columns={"cell_service": "service", "cell_month": "month", "cell_bank_holiday": "bank_holiday",
                             "occurred_local_weekday": "weekday", "occurred_local_hour": "hour"})
-    df["month"] = pd.to_datetime(df["month"]).dt.date
+    df["month"] = pd.to_datetime(df["month"])
     return df
 
 
 def _grouped(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     df = con.execute(sql).df()
-    df["month"] = pd.to_datetime(df["month"]).dt.date
+    df["month"] = pd.to_datetime(df["month"])
     return df
 
 
@@ -135,7 +153,7 @@ def read_cells(con: duckdb.DuckDBPyConnection) -> Cells:
     marts = definitions(con)
     whole_journeys = f"{_source(con)}.fct_contacts"  # pairs are formed over whole journeys, as in the mart
 
-    transitions = _by_cell(con, marts["mart_channel_transitions"], whole_journeys)
+    transitions = _by_service(con, marts["mart_channel_transitions"], whole_journeys)
     sla = _by_cell(con, marts["mart_response_sla"], whole_journeys)
     repeat = _by_cell(con, marts["mart_repeat_contact"], whole_journeys)
     shift = _by_cell(con, marts["mart_channel_shift"], whole_journeys)

@@ -40,7 +40,7 @@ class Selection:
     months: Collection[date]
 
     def pick(self, df: pd.DataFrame, by: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
-        mask = df["month"].isin(list(self.months))
+        mask = df["month"].isin(pd.to_datetime(list(self.months)))
         if self.service is not None and "service" in df.columns:
             mask &= df["service"].eq(self.service)
         sub = df.loc[mask]
@@ -175,8 +175,10 @@ def _weekday_hour(df: pd.DataFrame, counts: Sequence[str]) -> pd.DataFrame:
 
 def social(cells: Cells, sel: Selection, sup: Suppression, target: str = SOCIAL_TARGET) -> dict:
     """Social posts answered within the target, by local weekday x hour (every platform together)."""
-    posts = cells.sla[(cells.sla["channel"] == "social") & (cells.sla["sla_name"] == target)]
-    grid = _weekday_hour(sel.pick(posts, ["weekday", "hour"], ["contacts", "met"]), ["contacts", "met"])
+    posts = sel.pick(cells.sla, ["channel", "sla_name", "weekday", "hour"], ["contacts", "met"])
+    posts = posts[(posts["channel"] == "social") & (posts["sla_name"] == target)]
+    grid = _weekday_hour(posts.groupby(["weekday", "hour"], as_index=False)[["contacts", "met"]].sum(),
+                         ["contacts", "met"])
     grid["attainment"] = _divide(grid["met"], grid["contacts"])
     shown = sup.apply(grid, {"contacts": ("attainment",)}, complement=[])  # the grid adds up to the posts
     total, met = grid["contacts"].sum(), grid["met"].sum()
@@ -202,7 +204,7 @@ def repeat(cells: Cells, sel: Selection, sup: Suppression) -> dict:
 
 def shift(cells: Cells, sel: Selection, sup: Suppression, channels: list[str]) -> dict:
     """The channel mix and cost per contact by month (the view's months, partial ones marked by the page)."""
-    months = sorted(sel.months)
+    months = list(pd.to_datetime(sorted(sel.months)))
     df = sel.pick(cells.shift, ["month", "channel"], ["contacts", "cost_gbp"])
     grid = df.set_index(["month", "channel"]).reindex(
         pd.MultiIndex.from_product([months, channels], names=["month", "channel"]), fill_value=0).reset_index()
@@ -223,11 +225,11 @@ def out_of_hours(cells: Cells, sel: Selection, sup: Suppression, channels: list[
     """Each channel's share of contacts outside its own opening hours (dim_opening_hours: bank holidays of
     England and Wales closed), with the bank-holiday part; and all contacts by local weekday x hour."""
     df = sel.pick(cells.out_of_hours, ["channel", "bank_holiday"], ["contacts", "out_of_hours_contacts"])
-    ooh = df.pivot_table(index="channel", columns="bank_holiday", values="out_of_hours_contacts", aggfunc="sum",
-                         fill_value=0).reindex(index=channels, columns=[False, True], fill_value=0)
-    frame = pd.DataFrame({"channel": channels,
-                          "contacts": df.groupby("channel")["contacts"].sum().reindex(channels, fill_value=0).values,
-                          "ooh": (ooh[False] + ooh[True]).values, "bank_holiday": ooh[True].values})
+    by_channel = df.groupby("channel")[["contacts", "out_of_hours_contacts"]].sum().reindex(channels, fill_value=0)
+    holidays = df[df["bank_holiday"].astype(bool)].groupby("channel")["out_of_hours_contacts"].sum().reindex(
+        channels, fill_value=0)
+    frame = pd.DataFrame({"channel": channels, "contacts": by_channel["contacts"].to_numpy(),
+                          "ooh": by_channel["out_of_hours_contacts"].to_numpy(), "bank_holiday": holidays.to_numpy()})
     frame["share"] = _divide(frame["ooh"], frame["contacts"])
     frame["share_bh"] = _divide(frame["bank_holiday"], frame["contacts"])
     shown = sup.apply(frame, {"contacts": ("share", "share_bh"), "ooh": ("share",), "bank_holiday": ("share_bh",)})
