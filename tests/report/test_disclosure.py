@@ -71,10 +71,11 @@ def test_a_view_whose_every_flow_is_suppressed_draws_no_band_and_counts_them() -
     from joinedup.report.views import Selection, sankey
 
     month = date(2025, 3, 1)
-    links = pd.DataFrame({"service": "tax", "month": month, "kind": ["collapsed", "collapsed", "every"],
+    stamp = pd.Timestamp(month)  # the cells' months are datetime64, as read_cells gives them
+    links = pd.DataFrame({"service": "tax", "month": stamp, "kind": ["collapsed", "collapsed", "every"],
                           "step": 1, "source": ["phone", "sms", "phone"], "target": ["email", "phone", "phone"],
                           "journeys": [3, 2, 40]})
-    journeys = pd.DataFrame({"service": ["tax"], "month": [month], "journeys": [60], "single_contact": [15],
+    journeys = pd.DataFrame({"service": ["tax"], "month": [stamp], "journeys": [60], "single_contact": [15],
                              "one_channel": [40], "longer_collapsed": [0], "longer_every": [2]})
     none = pd.DataFrame()
     cells = Cells(month, month, ["tax"], none, none, none, none, none, links, journeys, none, none, none)
