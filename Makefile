@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test lint clean
+.PHONY: bootstrap demo test lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -36,6 +36,10 @@ demo: bootstrap
 ## test: the whole test suite (what CI runs)
 test: bootstrap
 	$(UV) run pytest
+
+## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
+screenshots: bootstrap
+	$(UV) run python -m joinedup.report.screenshots $(DEMO_DIR)/analytics/joinedup_analytics.duckdb --out docs/img/report
 
 lint: bootstrap
 	$(UV) run ruff check joinedup linkage dags tests bench

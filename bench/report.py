@@ -1,9 +1,10 @@
-"""Build the service designers' report from an analytics file and print build time and size.
+"""Build the service designers' report from an analytics file and print build time, size and peak memory.
 
     uv run python bench/report.py demo/analytics/joinedup_analytics.duckdb
     uv run python bench/report.py /srv/year/analytics/joinedup_analytics.duckdb --repeat 3 --service council_tax
 
-Targets (issue 6): a council year builds in under 60 s and the page is under 10 MB.
+Targets (issues 6 and 17): a council year builds in under 60 s and the page is under 10 MB. Report v2 embeds every
+view (services x periods), so its time is mostly per view (the headline estimates and the views' suppression).
 """
 
 from __future__ import annotations

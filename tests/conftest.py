@@ -64,9 +64,9 @@ def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium (`.ci/run` installs it), for the tests that drive a page (tests/browser.py): the report's
+    """Debian's chromium (`.ci/run` installs it), for the tests that drive a page (joinedup/report/chromium.py): the report's
     render tests and the review UI's. Missing: a failure under CI, a skip with the reason locally."""
-    from tests.browser import find_chromium
+    from joinedup.report.chromium import find_chromium
 
     found = find_chromium()
     if found is None:

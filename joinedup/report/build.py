@@ -1,4 +1,6 @@
-"""`build_report`: the I/O edge. Reads the published analytics file read-only, writes <out>/index.html."""
+"""`build_report`: the I/O edge. Reads the published analytics file read-only (one grouped read per chart,
+joinedup.report.cells, and the headline's inputs), makes every view of the page in memory, writes <out>/index.html.
+"""
 
 from __future__ import annotations
 
@@ -7,67 +9,90 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from joinedup.report import figures, queries
+from joinedup.report import captions
+from joinedup.report.cells import Cells, read_cells
 from joinedup.report.disclosure import Suppression
-from joinedup.report.html import Chart, page
+from joinedup.report.estimate import EstimateInputs, HeadlineEstimates, load_inputs
+from joinedup.report.headline import ServiceInputs, estimates_of, headline
+from joinedup.report.hours import bank_holidays, opening_hours
+from joinedup.report.html import page
+from joinedup.report.labels import Labels, channel_order, meta, read_labels
+from joinedup.report.palette import cividis_scale
+from joinedup.report.periods import Period, periods
 from joinedup.report.scope import Scope, restrict
+from joinedup.report.views import Selection, view
 
 REPORT_FILE = "index.html"
 DOCS_DIR = "dbt-docs"
+ALL_SERVICES = "*"
 
 
-def charts(con: duckdb.DuckDBPyConnection, sup: Suppression | None = None) -> list[Chart]:
-    """Every chart, each query's result passed through the one suppression function (joinedup.report.disclosure)
-    with its counts, the figures computed from them, and the groups whose totals the chart reveals."""
-    sup = sup or Suppression()
+def view_key(service: str | None, period: Period) -> str:
+    return f"{ALL_SERVICES if service is None else service}|{period.id}"
 
-    def sankey(collapsed: bool) -> pd.DataFrame:
-        return sup.apply(queries.sankey_links(con, collapsed=collapsed), {"journeys": ()})
 
-    return [
-        Chart("sankey", "Journey paths, first four steps",
-              "Each band is a group of journeys moving from one channel to the next; wide bands into phone or "
-              "face to face are the expensive routes.", figures.sankey(sankey(True), sankey(False))),
-        Chart("transitions", "From each channel, where the next contact goes",
-              "Rows are a contact's channel, columns the channel of the same journey's next contact; off the "
-              "diagonal is a switch.", figures.transition_heatmap(sup.apply(
-                  queries.transition_matrix(con), {"transitions": ("share",)}, complement=["from_channel"]))),
-        Chart("switch-times", "How long before people switch, by what went wrong",
-              "Abandoned calls and failed web forms turn into another channel within the hour; unanswered "
-              "posts and emails take days.", figures.switch_time_bars(sup.apply(
-                  queries.switch_times(con), {"switches": ("share",)}, complement=["switch_trigger"]))),
-        Chart("switch-pairs", "The commonest switches and what triggered them",
-              "Each bar is a from → to switch, split by the previous contact's outcome (e.g. an unanswered "
-              "social post followed by a call).", figures.switch_pairs(sup.apply(
-                  queries.switch_pairs_by_trigger(con), {"switches": ("median_minutes",)}))),
-        Chart("sla-hour", "Response targets met, by the hour the contact came in",
-              "Share of contacts answered within each channel's target; the social lines show the 15-minute "
-              "and 2-hour expectations, evenings and weekends included.", figures.sla_lines(sup.apply(
-                  queries.sla_by_hour(con), {"contacts": ("attainment",)}))),
-        Chart("social-sla", "Social posts answered within 15 minutes, by weekday and hour",
-              "Red is where posts wait: outside the social team's shift most go unanswered for hours.",
-              figures.social_sla_heatmap(sup.apply(queries.social_sla_by_weekday_hour(con),
-                                                   {"contacts": ("attainment",)}))),
-        Chart("repeat", "Repeat contacts and failure demand by service",
-              "Red is people contacting again about the same unresolved need within a week: demand the council "
-              "causes by not resolving it first time.", figures.repeat_bars(sup.apply(
-                  queries.repeat_by_service(con),
-                  {"contacts": ("failure_demand_rate",), "first_contacts": ("failure_demand_rate",),
-                   "failure_demand_contacts": ("failure_demand_rate", "failure_demand_cost_gbp")},
-                  complement=[]))),  # the services' bars add up to the headline's contacts
-        Chart("shift", "Channel mix and cost per contact, by month",
-              "How the share of contacts moves between channels, and what an average contact costs as it does.",
-              figures.channel_shift_chart(sup.apply(
-                  queries.channel_shift(con),
-                  {"contacts": ("channel_share", "cost_per_contact_gbp"),
-                   "month_contacts": ("month_cost_per_contact_gbp",)}, complement=["month"]))),
-        Chart("out-of-hours", "When the demand comes",
-              "Contacts by local weekday and hour, all channels: everything outside Monday to Friday 08:30–17:00 "
-              "is out of hours.", figures.out_of_hours_heatmap(sup.apply(
-                  queries.out_of_hours(con), {"contacts": (), "out_of_hours_contacts": ()}, complement=[]))),
-    ]
+def _captions(data: dict, m: dict, labels: Labels, sup: Suppression, period: Period,
+              holidays: list[tuple]) -> dict[str, str]:
+    channels = [c["code"] for c in m["channels"]]
+    channel = {c["code"]: c["label"] for c in m["channels"]}.get
+    service = {s["code"]: s["label"] for s in m["services"]}.get
+    months = {p["id"]: p["short"] for p in m["periods"] if p["kind"] == "month"}
+    partial = {p["id"] for p in m["periods"] if p["kind"] == "month" and p["note"]}
+    in_period = [f"{d:%-d %b} ({name})" for d, name in holidays if period.start <= d <= period.end]
+
+    def target(t: list[str]) -> str:
+        platform = "" if t[1] == "all" else f" ({'X' if t[1] == 'x' else t[1].capitalize()})"
+        return f"{channel(t[0], t[0])}{platform} · {m['sla'].get(t[2], t[2])}"
+
+    return {
+        "sankey": captions.sankey(data["sankey"], sup.k),
+        "transitions": captions.transitions(data["transitions"], channels, lambda c: channel(c, c)),
+        "switch-times": captions.switch_times(data["switch_times"], lambda t: labels.label("switch_trigger", t)),
+        "switch-pairs": captions.switch_pairs(data["switch_pairs"], lambda c: channel(c, c),
+                                              lambda t: labels.label("switch_trigger", t)),
+        "sla-hour": captions.sla(data["sla"], target),
+        "social-sla": captions.social(data["social"]),
+        "repeat": captions.repeat(data["repeat"], lambda s: service(s, s)),
+        "shift": captions.shift(data["shift"], channels, lambda c: channel(c, c), months, partial),
+        "out-of-hours": captions.out_of_hours(data["out_of_hours"], channels, lambda c: channel(c, c), in_period),
+        "demand": captions.demand(data["out_of_hours"]),
+        "journeys": captions.examples(data["examples"], sup.k),
+    }
+
+
+def page_meta(cells: Cells, labels: Labels, ps: list[Period], hours: dict[str, str], sup: Suppression) -> dict:
+    channels = channel_order(sorted(set(cells.shift["channel"])))
+    triggers = sorted(set(cells.switch_bands["switch_trigger"]))
+    m = meta(labels, channels, cells.services, triggers)
+    m.update(
+        periods=[{"id": p.id, "kind": p.kind, "long": p.long_label, "short": p.label, "note": p.coverage_note}
+                 for p in ps],
+        opening_hours={c: hours.get(c, "") for c in channels}, cividis=cividis_scale(), small_n=captions.SMALL_N,
+        suppression=sup.note())
+    return m
+
+
+def views(cells: Cells, inputs: EstimateInputs, labels: Labels, ps: list[Period], m: dict, sup: Suppression,
+          holidays: list[tuple]) -> dict[str, dict]:
+    """Every view (all services and each service x every period), each summed, computed and suppressed on its own,
+    with its headline, the change against the previous month or quarter, and its captions."""
+    channels = [c["code"] for c in m["channels"]]
+    triggers = [t["code"] for t in m["triggers"]]
+    targets = [e.code for e in labels.terms.get("sla_target", [])]
+    by_id = {p.id: p for p in ps}
+    out: dict[str, dict] = {}
+    for service in [None, *cells.services]:
+        mine = cells.of_service(service)
+        service_inputs = ServiceInputs.of(inputs, service)
+        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months) for p in ps}
+        for p in ps:
+            data = view(mine, Selection(service, p.months), sup, channels, triggers, targets)
+            previous = (estimates[p.previous], p, by_id[p.previous]) if p.previous else None
+            data["head"] = headline(estimates[p.id], sup, previous)
+            data["captions"] = _captions(data, m, labels, sup, p, holidays)
+            out[view_key(service, p)] = data
+    return out
 
 
 def build_report(analytics: Path, out_dir: Path, dbt_docs: Path | None = None, scope: Scope | None = None,
@@ -81,8 +106,15 @@ def build_report(analytics: Path, out_dir: Path, dbt_docs: Path | None = None, s
     sup = suppression or Suppression.from_env()
     with duckdb.connect(str(analytics), read_only=True) as con:
         restrict(con, scope)
-        text = page(queries.headline(con), charts(con, sup), f"{DOCS_DIR}/index.html" if dbt_docs else None,
-                    scope.describe(), sup)
+        cells = read_cells(con)
+        labels = read_labels(con)
+        inputs = load_inputs(con)
+        hours = opening_hours(con, cells.first_day, cells.last_day)
+        holidays = bank_holidays(con, cells.first_day, cells.last_day)
+    ps = periods(cells.first_day, cells.last_day)
+    m = page_meta(cells, labels, ps, hours, sup)
+    text = page(ps, m, views(cells, inputs, labels, ps, m, sup, holidays), labels,
+                f"{DOCS_DIR}/index.html" if dbt_docs else None, scope.describe(), sup)
     out_dir.mkdir(parents=True, exist_ok=True)
     if dbt_docs:
         target = out_dir / DOCS_DIR

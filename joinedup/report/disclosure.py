@@ -27,6 +27,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 ENV = "JOINEDUP_REPORT_MIN_CELL"
@@ -110,9 +111,10 @@ class Suppression:
         for count, derived in counts.items():
             small = self.small(out[count])
             hide = small if complement is None else self._complement(out[count], small, out, complement)
-            labels = [self.marker if s else SECONDARY if h else self.label(v)
-                      for v, s, h in zip(out[count], small, hide, strict=True)]
-            out[count] = pd.to_numeric(out[count], errors="coerce").astype("float64").mask(hide)
+            values = pd.to_numeric(out[count], errors="coerce").astype("float64")
+            shown = [f"{int(v):,}" if v == v else "–" for v in values.mask(hide).tolist()]
+            labels = np.where(small, self.marker, np.where(hide, SECONDARY, shown)).tolist() if len(out) else []
+            out[count] = values.mask(hide)
             out[count + LABEL_SUFFIX] = labels
             for column in derived:
                 out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64").mask(hide)
@@ -123,14 +125,15 @@ class Suppression:
         """Rule 3: in a group with exactly one suppressed non-zero cell, also suppress its smallest other
         non-zero cell, so the first cannot be recovered from the group's total."""
         hide = hide.copy()
+        if not hide.any():
+            return hide
         numeric = pd.to_numeric(values, errors="coerce")
         keys = [df[g] for g in groups] if groups else [pd.Series(0, index=df.index)]
-        for _, idx in numeric.groupby(keys, dropna=False).groups.items():
-            cells = numeric.loc[idx]
-            if int(hide.loc[idx].sum()) != 1:
-                continue
-            others = cells[(~hide.loc[idx]) & (cells > 0)]
-            if not others.empty:
-                hide.loc[others.idxmin()] = True
+        lone = hide.groupby(keys, dropna=False).transform("sum") == 1  # rows of groups with one suppressed cell
+        candidates = numeric[lone & ~hide & (numeric > 0)]
+        if candidates.empty:
+            return hide
+        ckeys = [k.loc[candidates.index] for k in keys]
+        hide.loc[candidates.groupby(ckeys, dropna=False).idxmin().to_numpy()] = True
         return hide
 

@@ -63,22 +63,24 @@ def test_k_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             min_cell_from_env()
 
 
-def test_a_sankey_whose_every_flow_is_suppressed_says_so() -> None:
-    from joinedup.report import figures
+def test_a_view_whose_every_flow_is_suppressed_draws_no_band_and_counts_them() -> None:
+    """A view's Sankey carries only the bands at least k wide; how many it left out is said, as a number of flows."""
+    from datetime import date
 
-    links = Suppression(5).apply(pd.DataFrame({"step": [1, 1], "source": ["phone", "sms"],
-                                               "target": ["email", "phone"], "journeys": [3, 2]}), {"journeys": ()})
-    fig = figures.sankey(links, links)
-    assert not fig.data and "suppressed" in fig.layout.annotations[0].text
-    assert "second contact" in figures.sankey(pd.DataFrame(), pd.DataFrame()).layout.annotations[0].text
+    from joinedup.report.cells import Cells
+    from joinedup.report.views import Selection, sankey
 
-
-def test_a_chart_whose_every_count_is_suppressed_says_so() -> None:
-    from joinedup.report import figures
-
-    cells = pd.DataFrame({"weekday": [1, 6], "hour": [3, 22], "contacts": [2, 4], "out_of_hours_contacts": [2, 4]})
-    rules = {"contacts": (), "out_of_hours_contacts": ()}
-    hidden = figures.out_of_hours_heatmap(Suppression(5).apply(cells, rules))
-    assert not hidden.data and hidden.layout.annotations[0].text == figures.SUPPRESSED
-    shown = figures.out_of_hours_heatmap(Suppression(1).apply(cells, rules))
-    assert shown.data and sorted(v for v in shown.data[0].z.ravel() if v == v) == [2, 4]
+    month = date(2025, 3, 1)
+    stamp = pd.Timestamp(month)  # the cells' months are datetime64, as read_cells gives them
+    links = pd.DataFrame({"service": "tax", "month": stamp, "kind": ["collapsed", "collapsed", "every"],
+                          "step": 1, "source": ["phone", "sms", "phone"], "target": ["email", "phone", "phone"],
+                          "journeys": [3, 2, 40]})
+    journeys = pd.DataFrame({"service": ["tax"], "month": [stamp], "journeys": [60], "single_contact": [15],
+                             "one_channel": [40], "longer_collapsed": [0], "longer_every": [2]})
+    none = pd.DataFrame()
+    cells = Cells(month, month, ["tax"], none, none, none, none, none, links, journeys, none, none, none)
+    shown = sankey(cells, Selection(None, [month]), Suppression(5))
+    assert shown["collapsed"]["links"] == [] and shown["collapsed"]["hidden"] == "2"
+    assert shown["every"]["links"] == [["1:phone", "2:phone", 40]] and shown["every"]["hidden"] == "0"
+    assert shown["collapsed"]["longer"] == 0 and shown["every"]["longer"] == "<5"
+    assert shown["collapsed"]["single_contact"] == 15

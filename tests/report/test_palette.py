@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from joinedup.channels import DEFAULT_CONFIG, channel_names
-from joinedup.report import figures
-from joinedup.report.palette import OKABE_ITO, UNKNOWN, channel_colour, channel_colours
+from joinedup.report.labels import Labels, meta
+from joinedup.report.palette import OKABE_ITO, UNKNOWN, channel_colour, channel_colours, greys, ordinal
 
 
 def test_configured_channels_take_okabe_ito_in_config_order() -> None:
@@ -31,17 +31,28 @@ def test_a_ninth_configured_channel_gets_its_own_colour(tmp_path: Path, monkeypa
     assert list(colours)[-1] == "video_call"
     assert len(set(colours.values())) == 9  # no colour shared
     assert channel_colour("video_call") != channel_colour("not_configured") == channel_colour("x")
-    # the report's charts use it: the channel-shift bars of the new channel are drawn in its colour
-    import pandas as pd
+    # the report's page dictionary uses it: the new channel's colour in every chart
+    page = meta(Labels(), ["phone", "video_call"], [], [])
+    colour = {c["code"]: c["colour"] for c in page["channels"]}
+    assert colour["video_call"] == colours["video_call"] != colour["phone"] == colours["phone"]
 
-    from joinedup.report.disclosure import Suppression
 
-    df = pd.DataFrame({"month": ["2025-03-01"] * 2, "channel": ["video_call", "phone"], "contacts": [3, 5],
-                       "channel_share": [0.375, 0.625], "cost_per_contact_gbp": [1.0, 2.8],
-                       "month_cost_per_contact_gbp": [2.1, 2.1]})
-    shown = Suppression(1).apply(df, {"contacts": ("channel_share",)})  # figures take suppressed frames
-    bars = {t.name: t.marker.color for t in figures.channel_shift_chart(shown).data if t.type == "bar"}
-    assert bars["video_call"] == channel_colour("video_call") != channel_colour("phone") == bars["phone"]
+def _rgb(hex_colour: str) -> tuple[int, ...]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_no_other_meaning_wears_a_channels_colour() -> None:
+    """Triggers take an ordinal cividis scale and time bands greys: none within a clear distance of any channel's
+    Okabe–Ito colour, so a colour on the page means one channel everywhere."""
+    page = meta(Labels(), list(channel_colours()), [], ["abandoned", "unanswered", "none", "failed_self_service",
+                                                         "outside_sla", "awaiting_response", "no_response_target"])
+    others = [t["colour"] for t in page["triggers"]] + [b["colour"] for b in page["bands"]]
+    assert len(set(others)) == len(others) == 7 + 7
+    for other in others:
+        for channel in OKABE_ITO:
+            distance = sum((a - b) ** 2 for a, b in zip(_rgb(other), _rgb(channel), strict=True)) ** 0.5
+            assert distance > 60, (other, channel)
+    assert greys(7)[0] != greys(7)[-1] and ordinal(1) == [ordinal(3)[0]]
 
 
 def test_unconfigured_channels_are_grey() -> None:

@@ -1,5 +1,6 @@
-"""The report the journeys DAG wrote after publishing: it renders in headless Chromium with no console errors,
-every chart has data, its headline figures match the marts, and it is self-contained."""
+"""The report the journeys DAG wrote after publishing, in headless Chromium: no console errors and nothing fetched,
+every chart draws data, the filters change the figures, printing shows the numbers; its headline figures match the
+marts, and it is self-contained."""
 
 from __future__ import annotations
 
@@ -11,27 +12,35 @@ import pytest
 from typer.testing import CliRunner
 
 from joinedup.cli import app
-from joinedup.report import figures
 from joinedup.report.build import build_report
+from joinedup.report.chromium import Page, open_page
 from joinedup.report.disclosure import Suppression
+from joinedup.report.html import CHARTS
 from joinedup.report.scope import Scope
-from tests.browser import open_page
+from joinedup.report.screenshots import filtered_view, select
+from tests.report import page_data
 
 pytestmark = pytest.mark.slow
 
-CHART_IDS = ["sankey", "transitions", "switch-times", "switch-pairs", "sla-hour", "social-sla", "repeat", "shift",
-             "out-of-hours"]
-CHARTS_JS = """Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
+CHART_IDS = [c.id for c in CHARTS]
+CHARTS_JS = """Array.from(document.querySelectorAll('.figure')).map(d => ({
     id: d.id,
     svg: d.querySelectorAll('svg.main-svg').length,
     points: (d._fullData || []).filter(t => t.visible !== false).reduce((n, t) =>
-        n + ((t.type === 'sankey' ? t.link.value : (t.type === 'heatmap' ? t.z.flatMap(r => Array.from(r)) : t.y)) || [])
+        n + ((t.type === 'sankey' ? t.link.value : (t.type === 'heatmap' ? t.z.flatMap(r => Array.from(r))
+              : (t.orientation === 'h' ? t.x : t.y))) || [])
              .filter(v => v !== null && v !== undefined && !Number.isNaN(v)).length, 0),
+    data: JSON.stringify((d.data || []).map(t => [t.x, t.y, t.z, t.link && t.link.value])),
     marks: d.querySelectorAll('.sankey-link, .bars path, .heatmaplayer image, .scatterlayer path').length,
     note: ((d.layout || {}).annotations || []).map(a => a.text).join(' '),
 }))"""
-# The test pipeline has about 60 social posts over 168 weekday × hour cells: at k = 5 every cell of that heatmap
-# is suppressed, and the chart says so instead of drawing (test_every_chart_draws_its_data_when_nothing_is_suppressed
+HEADLINE_JS = "['switching', 'unanswered'].map(k => document.getElementById('head-' + k + '-value').textContent + ' ' + " \
+              "document.getElementById('head-' + k + '-n').textContent)"
+TABLES_JS = """Array.from(document.querySelectorAll('details.numbers table')).map(t => ({
+    id: t.id, visible: t.checkVisibility() && t.getBoundingClientRect().height > 0,
+    numbers: (t.innerText.match(/\\d/g) || []).length}))"""
+# The test pipeline has about 60 social posts over 168 weekday x hour cells: at k = 5 every cell of that heatmap is
+# suppressed, and the chart says so instead of drawing (test_every_chart_draws_its_data_when_nothing_is_suppressed
 # draws it).
 FULLY_SUPPRESSED_AT_K5 = {"social-sla"}
 
@@ -43,41 +52,65 @@ def report(pipeline) -> Path:
     return paths.reports / "index.html"
 
 
-def _draw(report: Path, chromium: str) -> tuple[list[dict], list[str]]:
-    with open_page(report.as_uri(), chromium) as page:
-        page.pump(1.5)
-        return page.evaluate(CHARTS_JS), list(page.errors)
+def _offline(page: Page) -> list[str]:
+    return [u for u in page.requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
 
 
 def test_every_chart_draws_its_data_when_nothing_is_suppressed(pipeline, chromium: str, tmp_path: Path) -> None:
     paths, _, _ = pipeline
-    charts, errors = _draw(build_report(paths.analytics, tmp_path, suppression=Suppression(1)), chromium)
+    with open_page(build_report(paths.analytics, tmp_path, suppression=Suppression(1)).as_uri(), chromium) as page:
+        page.pump(1.5)
+        charts, errors = page.evaluate(CHARTS_JS), list(page.errors)
     assert errors == [] and [c["id"] for c in charts] == CHART_IDS
     for c in charts:
         assert c["svg"] >= 1 and c["points"] > 0 and c["marks"] > 0, c
 
 
-def test_report_renders_every_chart_with_data_and_no_console_errors(report: Path, chromium: str,
-                                                                     tmp_path_factory) -> None:
+def test_the_page_draws_filters_and_prints(report: Path, chromium: str, tmp_path_factory) -> None:
+    """Default view: no console error, nothing fetched, every chart drawn with data. A service and a month picked
+    with the selects change the headline and the charts' data. Print media shows every numbers table."""
     shot = tmp_path_factory.mktemp("screenshots") / "report.png"
     with open_page(report.as_uri(), chromium) as page:
         page.pump(1.5)  # plotly draws after load
         charts = page.evaluate(CHARTS_JS)
-        headline = page.evaluate("document.querySelectorAll('#headline .stat b').length")
+        headline = page.evaluate(HEADLINE_JS)
+        tables_on_screen = page.evaluate(TABLES_JS)
         page.screenshot(shot)
+        service, month = filtered_view(page)
+        select(page, service, month)
+        filtered = page.evaluate(CHARTS_JS)
+        filtered_headline = page.evaluate(HEADLINE_JS)
+        label = page.evaluate("document.getElementById('view-label').textContent")
+        select(page, "*", "all")  # back to the default view, whose charts are checked above
+        page.call("Emulation.setEmulatedMedia", media="print")
+        page.pump(0.5)
+        printed = page.evaluate(TABLES_JS)
+        controls = page.evaluate("getComputedStyle(document.getElementById('filter-service')).display")
         errors = list(page.errors)
-        online = [u for u in page.requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
+        online = _offline(page)
     print(f"screenshot: {shot}")
     assert errors == []
     assert online == []  # works offline: nothing fetched from a CDN or anywhere else
     assert [c["id"] for c in charts] == CHART_IDS
     for c in charts:
         if c["id"] in FULLY_SUPPRESSED_AT_K5:  # drawn, saying why it shows nothing
-            assert c["svg"] >= 1 and c["points"] == 0 and c["note"] == figures.SUPPRESSED, c
+            assert c["svg"] >= 1 and c["points"] == 0 and "too few" in c["note"], c
         else:
             assert c["svg"] >= 1 and c["points"] > 0 and c["marks"] > 0, c
-    assert headline == 2
+    assert all(re.fullmatch(r"\d+% observed: [\d,]+ of [\d,]+ \w+", h) for h in headline), headline
     assert shot.stat().st_size > 50_000  # a real picture, not a blank page
+    # the filters: another service and month, other figures
+    services = {s["code"]: s["label"] for s in page_data.meta(report.read_text(encoding="utf-8"))["services"]}
+    assert service != "*" and label.startswith(services[service])
+    assert filtered_headline != headline
+    changed = [a["id"] for a, b in zip(charts, filtered, strict=True) if a["data"] != b["data"]]
+    assert len(changed) >= len(CHART_IDS) - 2, changed  # a chart may be empty in both (or suppressed in both)
+    # on screen the tables are folded away; printed, every one is open and holds numbers, and the controls go
+    assert not any(t["visible"] for t in tables_on_screen)
+    assert len(printed) == len(CHART_IDS) and all(t["visible"] for t in printed), printed
+    drawn = {c["id"] for c in charts if c["points"] > 0}
+    assert all(t["numbers"] > 0 for t in printed if t["id"].removeprefix("numbers-") in drawn), printed
+    assert controls == "none"
 
 
 def test_the_console_check_catches_errors(report: Path, chromium: str) -> None:
@@ -88,8 +121,8 @@ def test_the_console_check_catches_errors(report: Path, chromium: str) -> None:
         assert any("broken chart" in e for e in page.errors)
 
 
-def _shown(html: str, i: int) -> float:
-    return float(re.search(rf"data-figure='{i}'>(\d+)%<", html).group(1)) / 100
+def _shown(head: dict) -> float:
+    return float(head["value"].rstrip("%")) / 100
 
 
 def test_headline_figures_match_the_marts(pipeline, report: Path) -> None:
@@ -99,10 +132,25 @@ def test_headline_figures_match_the_marts(pipeline, report: Path) -> None:
                                    from fct_channel_switches s""").fetchone()[0]
         unanswered = con.execute("""select sum(case when switch_trigger = 'unanswered' then 1 else 0 end)::double
                                     / count(*) from fct_channel_switches""").fetchone()[0]
-    html = report.read_text(encoding="utf-8")
+    head = page_data.views(report.read_text(encoding="utf-8"))["*|all"]["head"]
     assert 0 < switching < 1 and 0 < unanswered < 1
-    assert _shown(html, 0) == pytest.approx(switching, abs=0.005)
-    assert _shown(html, 1) == pytest.approx(unanswered, abs=0.005)
+    assert _shown(head["switching"]) == pytest.approx(switching, abs=0.005)
+    assert _shown(head["unanswered"]) == pytest.approx(unanswered, abs=0.005)
+    assert re.fullmatch(r"est\. \d+% \(\d+–\d+%\) if every contact were joined", head["switching"]["estimate"])
+    assert re.fullmatch(r"Rests on [\d,]+ contacts: [\d,]+ \(\d+%\) linked to the register, [\d,]+ in the review "
+                        r"queue; [\d,]+ persons unresolved \(not in the register\)\.", head["coverage"])
+
+
+def test_each_view_has_its_own_headline_and_no_comparison_without_a_previous_period(report: Path) -> None:
+    """The test pipeline's 28 days from 3 March are one (partial) month: no view has a period before it to compare
+    with (the comparison's wording is tested in test_captions). Each service's whole period has its own headline."""
+    html = report.read_text(encoding="utf-8")
+    m = page_data.meta(html)
+    assert [p["note"] for p in m["periods"] if p["kind"] == "month"] == ["28 of 31 days"]
+    views = page_data.views(html)
+    assert all(v["head"][k]["change"] == "" for v in views.values() for k in ("switching", "unanswered"))
+    heads = {views[f"{s['code']}|all"]["head"]["coverage"] for s in m["services"]}
+    assert len(heads) == len(m["services"])
 
 
 def test_report_is_self_contained_small_and_ships_dbt_docs(report: Path) -> None:
@@ -115,6 +163,19 @@ def test_report_is_self_contained_small_and_ships_dbt_docs(report: Path) -> None
     docs = report.parent / "dbt-docs" / "index.html"
     assert docs.exists() and "fct_journeys" in docs.read_text(encoding="utf-8")
     assert "dbt-docs/index.html" in html
+
+
+def test_the_glossary_labels_every_code_the_page_uses(report: Path) -> None:
+    html = report.read_text(encoding="utf-8")
+    m = page_data.meta(html)
+    assert all(c["label"] != c["code"] for c in m["channels"]) and m["channels"][0]["label"] == "Phone"
+    assert {t["code"]: t["label"] for t in m["triggers"]}["failed_self_service"] == "Failed self-service"
+    assert m["sla"]["reply_2d"] == "Reply within 2 days"
+    glossary = html.split("id='glossary'", 1)[1].split("</section>", 1)[0]
+    for code in ("face_to_face", "failed_self_service", "reply_2d", "no_response"):
+        assert f"<code>{code}</code>" in glossary  # each code defined, beside its label
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)
+    assert "failed_self_service" not in markup.replace(glossary, "")  # codes appear only in the glossary
 
 
 def test_cli_help_names_every_option() -> None:

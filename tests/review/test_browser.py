@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 
 from joinedup.identity.link_step import run_link_step
+from joinedup.report.chromium import Page, open_page
 from joinedup.review.auth import add_user
 from joinedup.review.decisions import all_decisions
-from tests.browser import Page, open_page
 from tests.conftest import PIPELINE_KEY, REPO
 from tests.review.conftest import PASSWORD, USER, Stack
 

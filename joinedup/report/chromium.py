@@ -104,8 +104,15 @@ class Page:
         self.call("Input.dispatchKeyEvent", type="keyDown" if text else "rawKeyDown", text=text, **down)
         self.call("Input.dispatchKeyEvent", type="keyUp", **down)
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+    def screenshot(self, path: Path, clip: tuple[float, float, float, float] | None = None, scale: float = 1.0
+                   ) -> Path:
+        """A PNG of the page: the viewport, or the `clip` (x, y, width, height in CSS pixels, anywhere on the
+        page) at `scale`."""
+        params: dict[str, Any] = {"format": "png", "captureBeyondViewport": True}
+        if clip is not None:
+            x, y, width, height = clip
+            params["clip"] = {"x": x, "y": y, "width": width, "height": height, "scale": scale}
+        data = self.call("Page.captureScreenshot", **params)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
 
