@@ -210,69 +210,94 @@ def _pairs(con: duckdb.DuckDBPyConnection, channels: tuple[str, ...]) -> pd.Data
         from ({classified}) group by all""").df()
 
 
-def _retention(inputs: EstimateInputs) -> np.ndarray:
+@dataclass(frozen=True)
+class _Arrays:
+    """A view's inputs as arrays with one row per person group, so the 25 leave-one-group-out replicates are
+    totals minus a row rather than 25 passes over the frames."""
+
+    channels: tuple[str, ...]
+    prior: np.ndarray  # per channel, NaN where the file has none
+    contacts: np.ndarray  # group x channel
+    linked: np.ndarray  # group x channel
+    compositions: np.ndarray  # distinct linked-journey compositions x channel (linked contacts per channel)
+    journeys: np.ndarray  # group x composition
+    pair_from: np.ndarray  # distinct pair kinds: channel index of the earlier contact
+    pair_to: np.ndarray
+    pair_unanswered: np.ndarray  # bool
+    pair_between: np.ndarray  # pair kind x channel: linked contacts between the two
+    pairs: np.ndarray  # group x pair kind
+    groups: np.ndarray  # the groups with a contact in the view
+
+
+def _per_group(df: pd.DataFrame, keys: list[str], count: str, columns: int | None = None
+               ) -> tuple[pd.DataFrame, np.ndarray]:
+    """(distinct key rows, group x distinct-row counts) of a frame with a grp column."""
+    if df.empty:
+        return pd.DataFrame(columns=keys), np.zeros((GROUPS, 0))
+    codes, uniques = pd.MultiIndex.from_frame(df[keys]).factorize()
+    out = np.zeros((GROUPS, len(uniques) if columns is None else columns))
+    np.add.at(out, (df["grp"].to_numpy(dtype=int), codes), df[count].to_numpy(dtype=float))
+    return pd.DataFrame(list(uniques), columns=keys), out
+
+
+def _arrays(inputs: EstimateInputs) -> _Arrays:
+    chans = list(inputs.channels)
+    index = {ch: i for i, ch in enumerate(chans)}
+    contacts = np.zeros((GROUPS, len(chans)))
+    linked = np.zeros((GROUPS, len(chans)))
+    c = inputs.contacts
+    if not c.empty:
+        g, ch = c["grp"].to_numpy(dtype=int), c["channel"].map(index).to_numpy(dtype=int)
+        np.add.at(contacts, (g, ch), c["contacts"].to_numpy(dtype=float))
+        np.add.at(linked, (g, ch), c["linked"].to_numpy(dtype=float))
+    comp, journeys = _per_group(inputs.linked_journeys, chans, "journeys")
+    between = [f"between_{ch}" for ch in chans]
+    kinds, pairs = _per_group(inputs.pairs, ["from_channel", "to_channel", "unanswered", *between], "pairs")
+    return _Arrays(
+        inputs.channels, np.array([inputs.prior.get(ch, np.nan) for ch in chans], dtype=float), contacts, linked,
+        comp[chans].to_numpy(dtype=float) if len(comp) else np.zeros((0, len(chans))), journeys,
+        kinds["from_channel"].map(index).to_numpy(dtype=int), kinds["to_channel"].map(index).to_numpy(dtype=int),
+        kinds["unanswered"].to_numpy(dtype=bool), kinds[between].to_numpy(dtype=float) if len(kinds) else
+        np.zeros((0, len(chans))), pairs, np.flatnonzero(contacts.sum(axis=1) > 0))
+
+
+def _retention(contacts: np.ndarray, linked: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """r_c of the view: its linked share, shrunk towards the whole file's by PRIOR_CONTACTS pseudo-contacts.
     Linking is a property of a channel's data (which identifiers its exports carry) more than of a service or
     a month, and a small view's few letters must not decide alone that letters never link. NaN: the view has no
     contact on the channel."""
-    by = inputs.contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(inputs.channels),
-                                                                                     fill_value=0)
-    prior = np.array([inputs.prior.get(ch, np.nan) for ch in inputs.channels], dtype=float)
     weight = np.where(np.isnan(prior), 0.0, PRIOR_CONTACTS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (by["linked"].to_numpy(float) + weight * np.nan_to_num(prior)) / (by["contacts"].to_numpy(float) + weight)
-    return np.where(by["contacts"].to_numpy() > 0, r, np.nan)
+        r = (linked + weight * np.nan_to_num(prior)) / (contacts + weight)
+    return np.where(contacts > 0, r, np.nan)
 
 
-def _switching(inputs: EstimateInputs) -> tuple[float, float] | str:
-    """(estimated true journeys, estimated true switching journeys), or why there is no estimate."""
-    r = _retention(inputs)
-    lj = inputs.linked_journeys
-    if lj.empty or lj["journeys"].sum() == 0:
-        return "no journey in this view has a contact linked to the register"
+def _no_linked(r: np.ndarray, channels: tuple[str, ...]) -> str:
+    names = [c for c, x in zip(channels, r, strict=True) if x == 0]
+    return f"no {', '.join(names)} contact in this view is linked to the register" if names else ""
+
+
+def _switching(r: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """(estimated true journeys, estimated true switching journeys) from linked-journey compositions `x` with
+    counts `w`, under linked shares `r` (no channel at 0)."""
     present = ~np.isnan(r)
-    if (r[present] == 0).any():
-        names = [c for c, x in zip(inputs.channels, r, strict=True) if x == 0]
-        return f"no {', '.join(names)} contact in this view is linked to the register"
-    cols = [c for c, p in zip(inputs.channels, present, strict=True) if p]
-    x = lj[cols].to_numpy(dtype=float)
     a = -(1 - r[present]) / r[present]
-    w = lj["journeys"].to_numpy(dtype=float)
-    powers = a ** x  # one column per channel: prod over a subset of columns estimates [no contact on them]
+    powers = a ** x[:, present]  # one column per channel: prod over a subset estimates [no contact on them]
     none = powers.prod(axis=1)
-    one_channel = sum(np.delete(powers, i, axis=1).prod(axis=1) - none for i in range(len(cols)))
-    return float((w * (1 - none)).sum()), float((w * (1 - none - one_channel)).sum())
+    one_channel = sum(np.delete(powers, i, axis=1).prod(axis=1) - none for i in range(powers.shape[1]))
+    return float(w @ (1 - none)), float(w @ (1 - none - one_channel))
 
 
-def _unanswered(inputs: EstimateInputs) -> float | str:
+def _unanswered(r: np.ndarray, arr: _Arrays, w: np.ndarray) -> float | None:
     """Weighted share of pairs of linked contacts that are unanswered switches. A pair (A, C) is weighted
     1 / (r_A r_C) times the product of a_c over the linked contacts between them: its expectation is 1 when A
     and C are consecutive in the true journey and 0 otherwise (the thinning identity above, applied to the
     contacts between), so spurious switches, made adjacent only because the contact between was not linked,
-    cancel out instead of counting with the earlier contact's trigger."""
-    p = inputs.pairs
-    if p.empty or p["pairs"].sum() == 0:
-        return "no channel switch between contacts linked to the register in this view"
-    r = _retention(inputs)
-    if (r[~np.isnan(r)] == 0).any():
-        return "a channel in this view has no contact linked to the register"
-    by_channel = dict(zip(inputs.channels, r, strict=True))
+    cancel out instead of counting with the earlier contact's trigger. None: no weight left."""
     a = np.nan_to_num(-(1 - r) / r)  # a channel with no contact in the view has none between either
-    between = p[[f"between_{ch}" for ch in inputs.channels]].to_numpy(dtype=float)
-    weight = (p["pairs"].to_numpy(float) * (a ** between).prod(axis=1)
-              / (p["from_channel"].map(by_channel) * p["to_channel"].map(by_channel)).to_numpy(float))
+    weight = w * (a ** arr.pair_between).prod(axis=1) / (r[arr.pair_from] * r[arr.pair_to])
     total = weight.sum()
-    if total <= 0:
-        return "too few switches between linked contacts in this view to estimate"
-    return float((weight * p["unanswered"].to_numpy(bool)).sum() / total)
-
-
-def _without(inputs: EstimateInputs, grp: int) -> EstimateInputs:
-    def drop(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["grp"] != grp] if "grp" in df.columns else df
-    return EstimateInputs(inputs.channels, drop(inputs.contacts), drop(inputs.linked_journeys),
-                          drop(inputs.journeys), drop(inputs.switches), inputs.unresolved, inputs.prior,
-                          drop(inputs.pairs))
+    return float(weight[arr.pair_unanswered].sum() / total) if total > 0 else None
 
 
 def _interval(full: float, replicates: list[float]) -> tuple[float, float]:
@@ -283,36 +308,56 @@ def _interval(full: float, replicates: list[float]) -> tuple[float, float]:
     return max(0.0, full - half), min(1.0, full + half)
 
 
+def _replicates(arr: _Arrays) -> list[tuple[np.ndarray, int]]:
+    """(r without group g, g) for each group of the view."""
+    c, link = arr.contacts.sum(axis=0), arr.linked.sum(axis=0)
+    return [(_retention(c - arr.contacts[g], link - arr.linked[g], arr.prior), g) for g in arr.groups]
+
+
+def _switching_estimate(arr: _Arrays, observed: float | None, n: int, d: int) -> tuple[Estimate, float | None]:
+    r = _retention(arr.contacts.sum(axis=0), arr.linked.sum(axis=0), arr.prior)
+    w = arr.journeys.sum(axis=0)
+    why = ("no journey in this view has a contact linked to the register" if w.sum() == 0
+           else _no_linked(r, arr.channels))
+    if why:
+        return Estimate(observed, n, d, None, None, None, why), None
+    total, switching = _switching(r, arr.compositions, w)
+    shares = []
+    for r_g, g in _replicates(arr):
+        if _no_linked(r_g, arr.channels):
+            break
+        t, s = _switching(r_g, arr.compositions, w - arr.journeys[g])
+        if t <= 0:
+            break
+        shares.append(s / t)
+    low, high = _interval(switching / total, shares) if len(shares) == len(arr.groups) else (0.0, 1.0)
+    return Estimate(observed, n, d, min(max(switching / total, 0.0), 1.0), low, high), total
+
+
+def _unanswered_estimate(arr: _Arrays, observed: float | None, n: int, d: int) -> Estimate:
+    r = _retention(arr.contacts.sum(axis=0), arr.linked.sum(axis=0), arr.prior)
+    w = arr.pairs.sum(axis=0)
+    why = ("no channel switch between contacts linked to the register in this view" if w.sum() == 0
+           else _no_linked(r, arr.channels))
+    full = None if why else _unanswered(r, arr, w)
+    if full is None:
+        return Estimate(observed, n, d, None, None, None,
+                        why or "too few switches between linked contacts in this view to estimate")
+    reps = [x for r_g, g in _replicates(arr) if not _no_linked(r_g, arr.channels)
+            and (x := _unanswered(r_g, arr, w - arr.pairs[g])) is not None]
+    low, high = _interval(full, reps) if len(reps) == len(arr.groups) else (0.0, 1.0)
+    return Estimate(observed, n, d, min(max(full, 0.0), 1.0), low, high)
+
+
 def headline_estimates(inputs: EstimateInputs) -> HeadlineEstimates:
     """The two headline shares of one view (`EstimateInputs.select`), observed and estimated, with coverage."""
     j, sw, c = inputs.journeys, inputs.switches, inputs.contacts
     journeys, switching = int(j["journeys"].sum()), int(j["switching"].sum())
     switches, unanswered = int(sw["switches"].sum()), int(sw["unanswered"].sum())
-    groups = sorted(set(inputs.contacts["grp"]))
-
-    full = _switching(inputs)
-    if isinstance(full, str):
-        switching_est = Estimate(switching / journeys if journeys else None, switching, journeys, None, None,
-                                 None, full)
-        journeys_estimated = None
-    else:
-        n, ns = full
-        reps = [_switching(_without(inputs, g)) for g in groups]
-        shares = [b / a for a, b in (x for x in reps if not isinstance(x, str) and x[0] > 0)]
-        low, high = _interval(ns / n, shares) if len(shares) == len(groups) else (0.0, 1.0)
-        switching_est = Estimate(switching / journeys if journeys else None, switching, journeys,
-                                 min(max(ns / n, 0.0), 1.0), low, high)
-        journeys_estimated = n
-
-    full_u = _unanswered(inputs)
-    if isinstance(full_u, str):
-        unanswered_est = Estimate(unanswered / switches if switches else None, unanswered, switches, None, None,
-                                  None, full_u)
-    else:
-        reps_u = [x for g in groups if not isinstance(x := _unanswered(_without(inputs, g)), str)]
-        low, high = _interval(full_u, reps_u) if len(reps_u) == len(groups) else (0.0, 1.0)
-        unanswered_est = Estimate(unanswered / switches, unanswered, switches, full_u, low, high)
-
+    arr = _arrays(inputs)
+    switching_est, journeys_estimated = _switching_estimate(
+        arr, switching / journeys if journeys else None, switching, journeys)
+    unanswered_est = _unanswered_estimate(arr, unanswered / switches if switches else None, unanswered, switches)
     coverage = Coverage(
         contacts=int(c["contacts"].sum()), contacts_linked=int(c["linked"].sum()),
         contacts_in_review=int(c["in_review"].sum()), persons_unresolved=int(inputs.unresolved["person"].nunique()),

@@ -89,7 +89,7 @@ def headline(estimates: HeadlineEstimates, sup: Suppression, previous: tuple[Hea
 
 
 COUNTS = {"contacts": ["contacts", "linked", "in_review"], "linked_journeys": ["journeys"],
-          "journeys": ["journeys", "switching"], "switches": ["switches", "unanswered"]}
+          "journeys": ["journeys", "switching"], "switches": ["switches", "unanswered"], "pairs": ["pairs"]}
 
 
 def _month_number(months: pd.Series) -> pd.Series:
@@ -107,6 +107,7 @@ class ServiceInputs:
     channels: tuple[str, ...]
     frames: dict[str, pd.DataFrame]  # each with "_month" (year * 12 + month) and no service
     unresolved: pd.DataFrame  # _month, person
+    prior: dict[str, float]  # the whole file's linked share per channel (EstimateInputs.prior)
 
     @classmethod
     def of(cls, inputs: EstimateInputs, service: str | None) -> ServiceInputs:
@@ -118,7 +119,7 @@ class ServiceInputs:
             df = df.assign(_month=_month_number(df["month"]))
             frames[name] = df.groupby(["_month", *keys], as_index=False, sort=False, dropna=False)[counts].sum()
         unresolved = mine.unresolved.assign(_month=_month_number(mine.unresolved["month"]))[["_month", "person"]]
-        return cls(inputs.channels, frames, unresolved.drop_duplicates())
+        return cls(inputs.channels, frames, unresolved.drop_duplicates(), dict(inputs.prior))
 
     def select(self, months: Collection[date]) -> EstimateInputs:
         """The inputs of the view of these months, summed over them (service and month set to placeholders)."""
@@ -132,7 +133,8 @@ class ServiceInputs:
             return out.assign(service="", month=date.min)
         unresolved = self.unresolved[self.unresolved["_month"].isin(wanted)]
         return EstimateInputs(self.channels, collapse("contacts"), collapse("linked_journeys"), collapse("journeys"),
-                              collapse("switches"), unresolved.assign(service="", month=date.min))
+                              collapse("switches"), unresolved.assign(service="", month=date.min), self.prior,
+                              collapse("pairs"))
 
 
 def estimates_of(inputs: ServiceInputs, months: Collection[date]) -> HeadlineEstimates:
