@@ -121,8 +121,8 @@ def sims(n: int, citizens: int, days: int, work: Path, start: date) -> None:
         hits["switching"] += covered(est.switching, truth.switching_share)
         hits["unanswered"] += covered(est.unanswered, truth.unanswered_share)
         print(f"seed {seed:2d} ({time.perf_counter() - t0:4.0f} s, {est.coverage.journeys:,} journeys)")
-        print("   " + _line("switching share", est.switching, truth.switching_share))
-        print("   " + _line("unanswered trigger", est.unanswered, truth.unanswered_share), flush=True)
+        print("   " + _line("switching share", est.switching, truth.switching_share, target=False))
+        print("   " + _line("unanswered trigger", est.unanswered, truth.unanswered_share, target=False), flush=True)
     for name, k in hits.items():
         print(f"{name}: the interval covers the truth in {k} of {n} simulations "
               f"(target >= {round(0.9 * n)}: {'ok' if k >= 0.9 * n else 'MISSED'})")

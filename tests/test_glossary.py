@@ -97,9 +97,12 @@ def test_every_configured_channel_and_response_target_is_defined_and_nothing_els
 
 
 def test_every_trigger_the_sql_can_produce_is_defined() -> None:
-    """The trigger CASE in int_contact_transitions names exactly the glossary's codes."""
+    """The trigger CASE (the macro switch_trigger, which int_contact_transitions and mart_definitions call)
+    names exactly the glossary's codes."""
     import re
 
-    sql = (DBT / "models/intermediate/int_contact_transitions.sql").read_text(encoding="utf-8")
-    case = sql[sql.index("case"):sql.index("as switch_trigger")]
+    model = (DBT / "models/intermediate/int_contact_transitions.sql").read_text(encoding="utf-8")
+    assert "{{ switch_trigger('from_', 'to_occurred_at_utc') }} as switch_trigger" in model
+    sql = (DBT / "macros/switch_trigger.sql").read_text(encoding="utf-8")
+    case = sql[sql.index("case"):sql.index("{%- endmacro")]
     assert set(re.findall(r"\b(?:then|else)\s+'(\w+)'", case)) == set(glossary.codes("switch_trigger"))
