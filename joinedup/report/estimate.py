@@ -363,11 +363,3 @@ def headline_estimates(inputs: EstimateInputs) -> HeadlineEstimates:
         contacts_in_review=int(c["in_review"].sum()), persons_unresolved=int(inputs.unresolved["person"].nunique()),
         journeys=journeys, journeys_estimated=journeys_estimated)
     return HeadlineEstimates(switching_est, unanswered_est, coverage)
-
-
-def estimate_file(analytics: str, services: Collection[str] | None = None,
-                  months: Collection[date] | None = None) -> HeadlineEstimates:
-    """The headline estimates of an analytics file (read-only), for the given services and months."""
-    with duckdb.connect(analytics, read_only=True) as con:
-        inputs = load_inputs(con)
-    return headline_estimates(inputs.select(services, months))
