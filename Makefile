@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test lint clean screenshots
+.PHONY: bootstrap demo test test-stack lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -36,6 +36,11 @@ demo: bootstrap
 ## test: the whole test suite (what CI runs)
 test: bootstrap
 	$(UV) run pytest
+
+## test-stack: the pipeline under a real Airflow stack on PostgreSQL, with faults (tests/stack; CI's second lane).
+## Needs Debian's postgresql package (.ci/run installs it) and the `deploy` group (psycopg2), synced here.
+test-stack: bootstrap
+	$(UV) run --frozen --group deploy pytest -m stack tests/stack
 
 ## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
 screenshots: bootstrap

@@ -1,0 +1,252 @@
+"""The stack tests' world: a small simulation whose days end yesterday (London), a channels.yml that starts every
+channel on its first day, a pseudonymisation key file, and a real Airflow 3.3 stack on PostgreSQL
+(joinedup.orchestration.stack) whose landing zone the tests fill one day at a time.
+
+Not in `make test` (marker `stack`): `make test-stack` runs them, as a CI lane of its own. Without PostgreSQL
+or psycopg2 they fail under CI and are skipped with the reason locally.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+import yaml
+
+from joinedup.channels import DEFAULT_CONFIG
+from tests.conftest import PIPELINE_KEY
+
+CITIZENS, DAYS, SEED = 600, 4, 18
+MAIN_DAYS = 3  # the first three days are dropped one at a time and compared with the in-process run
+# Scheduling knobs for a run of minutes: the sensors look every few seconds, a retry waits seconds not minutes.
+TEST_TUNING = {
+    "JOINEDUP_DELIVERY_POKE_SECONDS": "10",
+    # one day at a time per channel: each waiting sensor's poke is a task process, and there are two cores
+    "JOINEDUP_INGEST_MAX_ACTIVE_RUNS": "1",
+    "JOINEDUP_SETTLE_POKE_SECONDS": "5",
+    "JOINEDUP_SETTLE_MAX_SECONDS": "600",
+    "JOINEDUP_RETRY_DELAY_SECONDS": "5",
+}
+
+
+def _need(what: str, hint: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing: {hint}")
+    pytest.skip(f"{what} is missing: {hint}")
+
+
+def require_stack_prerequisites() -> None:
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        _need("psycopg2", "`uv sync --group deploy` (make test-stack does it)")
+    from joinedup.orchestration.stack import StackError, pg_bin
+
+    try:
+        pg_bin()
+    except StackError:
+        _need("PostgreSQL", "`apt-get install -y postgresql` (.ci/run installs it)")
+
+
+def london_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+@dataclass
+class World:
+    """One simulation, the stack that ingests it, and what the tests have dropped so far."""
+
+    root: Path
+    sim: Path
+    first: date
+    env: dict[str, str]
+    stack: Any = None
+    started_in: float = 0.0
+    dropped: set[tuple[str, date]] = field(default_factory=set)
+
+    @property
+    def exports(self) -> Path:
+        return Path(self.env["JOINEDUP_EXPORTS"])
+
+    @property
+    def analytics(self) -> Path:
+        return Path(self.env["JOINEDUP_ANALYTICS"])
+
+    @property
+    def lake(self) -> Path:
+        return Path(self.env["JOINEDUP_LAKE"])
+
+    def day(self, i: int) -> date:
+        return self.first + timedelta(days=i)
+
+    def drop(self, day: date, channels: list[str] | None = None) -> None:
+        """Deliver `day` as the runbook says: copy into a hidden folder, then rename it into place."""
+        for ch_dir in sorted((self.sim / "exports").iterdir()):
+            if channels is not None and ch_dir.name not in channels:
+                continue
+            src = ch_dir / day.isoformat()
+            if not src.exists():
+                continue
+            tmp = self.exports / ch_dir.name / f".{day}.tmp"
+            shutil.copytree(src, tmp)
+            tmp.rename(self.exports / ch_dir.name / day.isoformat())
+            self.dropped.add((ch_dir.name, day))
+
+    # -- what the metadata DB says --------------------------------------------------------------------
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        rows = self.stack.sql(
+            "select run_id, run_type, state, data_interval_start, start_date, end_date, queued_at, conf "
+            "from dag_run where dag_id = %s order by id", (dag_id,))
+        keys = ("run_id", "run_type", "state", "data_interval_start", "start_date", "end_date", "queued_at", "conf")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def ingest_run(self, channel: str, day: date) -> dict[str, Any] | None:
+        """The scheduled run of `channel` for local day `day` (its data interval starts at that midnight)."""
+        for r in self.runs(f"ingest_{channel}"):
+            start = r["data_interval_start"]
+            if r["run_type"] == "scheduled" and start is not None and \
+                    start.astimezone(ZoneInfo("Europe/London")).date() == day:
+                return r
+        return None
+
+    def wait_ingested(self, day: date, channels: list[str], timeout: float = 240) -> None:
+        def done() -> bool:
+            states = {c: (self.ingest_run(c, day) or {}).get("state") for c in channels}
+            failed = [c for c, s in states.items() if s == "failed"]
+            assert not failed, f"ingest runs failed for {day}: {failed} (logs under {self.stack.home}/logs)"
+            return all(s == "success" for s in states.values())
+        self.stack.wait_for(done, timeout, f"ingest runs of {day} for {', '.join(channels)}")
+
+    def wait_journeys_idle(self, after: int, timeout: float = 300) -> list[dict[str, Any]]:
+        """Wait until journeys has more than `after` runs and none is queued or running; its runs since then."""
+        def idle() -> list[dict[str, Any]] | None:
+            runs = self.runs("journeys")
+            if len(runs) <= after or any(r["state"] in ("queued", "running") for r in runs):
+                return None
+            return runs[after:]
+        return self.stack.wait_for(idle, timeout, f"journeys to run after run #{after} and go idle")
+
+    def full_runs(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Runs that published (their publish task succeeded), not those `check_inputs` stopped."""
+        ids = {r[0] for r in self.stack.sql(
+            "select run_id from task_instance where dag_id = 'journeys' and task_id = 'publish' "
+            "and state = 'success'")}
+        return [r for r in runs if r["run_id"] in ids]
+
+
+def read_marts(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        return {n: con.execute(f"select * from {n} order by all").fetchall() for n in names}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The simulation and its channels.yml (every channel starting on the first simulated day)."""
+
+    sim: Path
+    config: Path
+    first: date
+
+    def day(self, i: int) -> date:
+        return self.first + timedelta(days=i)
+
+
+def make_plan(root: Path) -> Plan:
+    from joinedup.simulate.run import simulate
+
+    first = london_today() - timedelta(days=DAYS)
+    sim = root / "sim"
+    simulate(sim, CITIZENS, DAYS, first, SEED)
+    doc = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    for ch in doc["channels"].values():
+        ch["start_date"] = first.isoformat()  # catch-up from the first simulated day, not 2025-01-01
+    config = root / "config" / "channels.yml"
+    config.parent.mkdir(parents=True)
+    config.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return Plan(sim, config, first)
+
+
+def make_world(plan: Plan, root: Path) -> World:
+    """Empty data folders of its own (a landing zone with a folder per channel) over the plan's simulation."""
+    from joinedup.inprocess import PipelinePaths
+
+    exports = root / "data" / "exports"
+    for ch_dir in (plan.sim / "exports").iterdir():
+        (exports / ch_dir.name).mkdir(parents=True)
+    paths = PipelinePaths.under(root / "data", exports, plan.sim / "register" / "citizens.csv")
+    env = {**paths.env(), "JOINEDUP_CHANNELS": str(plan.config), **TEST_TUNING}
+    return World(root=root, sim=plan.sim, first=plan.first, env=env)
+
+
+def write_key(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(PIPELINE_KEY + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    """The simulation and the stack's configuration, once per session."""
+    require_stack_prerequisites()
+    return make_plan(tmp_path_factory.mktemp("plan"))
+
+
+@dataclass(frozen=True)
+class Reference:
+    analytics: Path
+    seconds: dict[str, float]
+
+
+@pytest.fixture(scope="session")
+def reference(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """The first MAIN_DAYS days through `run_pipeline` (dag.test, one process) with the same key: what the stack
+    must publish. Requested before the stack starts, so that the two do not share the two cores."""
+    from joinedup.inprocess import PipelinePaths, run_pipeline
+
+    work = tmp_path_factory.mktemp("reference")
+    paths = PipelinePaths.under(work, plan.sim / "exports", plan.sim / "register" / "citizens.csv")
+    saved = {k: os.environ.get(k) for k in ("JOINEDUP_PSEUDONYM_KEY", "JOINEDUP_CHANNELS")}
+    os.environ.update({"JOINEDUP_PSEUDONYM_KEY": PIPELINE_KEY, "JOINEDUP_CHANNELS": str(plan.config)})
+    try:
+        run = run_pipeline(paths, plan.day(0), plan.day(MAIN_DAYS - 1))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return Reference(paths.analytics, {t.stage: t.seconds for t in run.timings})
+
+
+@pytest.fixture(scope="module")
+def world(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A started stack over an empty landing zone of its own; the ingest DAGs and journeys unpaused."""
+    from joinedup.orchestration.stack import Stack
+
+    root = tmp_path_factory.mktemp("stack")
+    w = make_world(plan, root)
+    stack = Stack(root / "airflow", w.env, write_key(root / "secrets" / "pseudonym.key"))
+    w.stack = stack
+    t0 = time.perf_counter()
+    try:
+        stack.init()
+        stack.start()
+        stack.wait_for(lambda: len(stack.sql("select dag_id from dag")) >= 10, 180,
+                       "the dag-processor to serialise the DAGs")
+        stack.airflow("dags", "unpause", "--treat-dag-id-as-regex", "^(ingest_.*|journeys)$", "-y")
+        w.started_in = time.perf_counter() - t0
+        yield w
+    finally:
+        stack.remove()
