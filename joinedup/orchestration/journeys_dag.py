@@ -167,12 +167,15 @@ def build_journeys_dag() -> DAG:
         @task.sensor(poke_interval=poke, timeout=settle_max + 3600, mode="reschedule")
         def wait_for_landings() -> PokeReturnValue:
             """Done when no delivered day is still being ingested, or after JOINEDUP_SETTLE_MAX_SECONDS from the
-            run's start (then it goes on with what has landed: a stuck ingest run must not hold the publish)."""
+            run's start (then it goes on with what has landed: a stuck ingest run must not hold the publish).
+            A manual run does not wait: whoever triggers it asks for a build of what has landed now."""
             from airflow.sdk import get_current_context
 
             from joinedup.orchestration.landings import in_flight
 
             ctx = get_current_context()
+            if str(ctx["dag_run"].run_type).lower().endswith("manual"):
+                return PokeReturnValue(is_done=True, xcom_value={"waiting_for": [], "gave_up": False})
             waiting = in_flight()
             started = ctx["dag_run"].start_date
             waited = time.time() - started.timestamp() if started else 0.0
@@ -191,8 +194,8 @@ def build_journeys_dag() -> DAG:
             ctx = get_current_context()
             now = inputs_fingerprint()
             manual = str(ctx["dag_run"].run_type).lower().endswith("manual")
-            if not manual and read_published_inputs() == now:
-                return False
+            if not manual and (now["partitions"] == 0 or read_published_inputs() == now):
+                return False  # nothing landed yet (a first time slot), or nothing new since the last publish
             # each channel's newest day as the link step is about to read it: the freshness publish announces
             return {"inputs": now, "last_landed_day": last_landed(),
                     "waited_for": settled.get("waiting_for", []) if settled else []}

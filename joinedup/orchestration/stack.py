@@ -38,6 +38,7 @@ PG_DB = "airflow"
 # wait before a lost task is noticed) suit a production day, not a test of a few minutes.
 FAST_SCHEDULING = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",  # the 1-slot pool runs ~60 short tasks a build
     "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
@@ -220,7 +221,11 @@ class Stack:
     def init(self) -> None:
         """PostgreSQL, then the compose stack's airflow-init steps (secrets and key checks, data folders,
         `airflow db migrate`, the admin user, the 1-slot `duckdb` pool): the same script, run here."""
+        from joinedup.orchestration.preload import LOCAL_SETTINGS
+
         self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "config").mkdir(exist_ok=True)
+        (self.home / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
         self.postgres.init()
         res = subprocess.run(["bash", str(INIT_SCRIPT)], env=self.env(), capture_output=True, text=True,
                              timeout=300)

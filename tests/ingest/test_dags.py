@@ -93,6 +93,7 @@ def test_missing_delivery_check(bad_exports: Path, tmp_path: Path, monkeypatch: 
 
     monkeypatch.setenv("JOINEDUP_EXPORTS", str(bad_exports))
     monkeypatch.setenv("JOINEDUP_LAKE", str(tmp_path))
+    monkeypatch.setenv("JOINEDUP_ALERT_LOG", str(tmp_path / "alerts.jsonl"))
     assert [delivery_status("phone", date.fromisoformat(d)) for d in ("2025-10-26", "2025-10-27", "2025-10-28")] \
         == ["present", "empty_day", "missing"]
     dag = build_dag(load_channels()["phone"])
@@ -102,3 +103,8 @@ def test_missing_delivery_check(bad_exports: Path, tmp_path: Path, monkeypatch: 
     (rec,) = audit.read(tmp_path, "phone", date(2025, 10, 28))
     assert (rec["status"], rec["run"]) == ("missing_delivery", "scheduled__2025-10-28")
     assert "phone/2025-10-28 does not exist" in rec["errors"][0]
+    from joinedup.orchestration.alerts import read_alerts
+
+    (alert,) = read_alerts(tmp_path / "alerts.jsonl")  # what a monitor watching the alert log sees
+    assert (alert["kind"], alert["channel"], alert["days"], alert["dag_id"]) == \
+        ("missing_delivery", "phone", ["2025-10-28"], "ingest_phone")

@@ -31,7 +31,8 @@ def test_scheduled_on_any_channel_asset_or_a_daily_time(dag) -> None:
     assert type(condition).__name__ == "AssetAny"  # any one channel's new data
     assert leaves(condition) == {f"joinedup://lake/raw/{c}" for c in load_channels()}
     assert type(dag.timetable.timetable).__name__ == "CronTriggerTimetable"
-    assert dag.timetable.timetable.summary == "0 7 * * *"
+    assert dag.timetable.timetable.expression == "0 7 * * *"
+    assert str(dag.timetable.timetable.timezone) in ("Europe/London", "Timezone('Europe/London')")
     assert dag.catchup is False and dag.max_active_runs == 1
 
 
