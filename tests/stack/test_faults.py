@@ -56,7 +56,7 @@ def tries(world: World, run_id: str, task_id: str) -> int:
     return int(n)
 
 
-def test_baseline_equals_the_in_process_run(reference: Reference, world: World) -> None:
+def test_baseline_equals_the_in_process_run(reference_batch: Reference, world: World) -> None:
     channels = list(load_channels(Path(world.env["JOINEDUP_CHANNELS"])))
     for i in range(MAIN_DAYS):
         world.drop(world.day(i))
@@ -64,10 +64,10 @@ def test_baseline_equals_the_in_process_run(reference: Reference, world: World) 
         world.wait_ingested(world.day(i), channels)
     runs = world.wait_journeys_idle(0, timeout=420)
     assert all(r["state"] == "success" for r in runs) and world.full_runs(runs), runs
-    assert_marts_equal(world.analytics, reference.analytics)
+    assert_marts_equal(world.analytics, reference_batch.analytics)
 
 
-def test_scheduler_killed_during_journeys(reference: Reference, world: World) -> None:
+def test_scheduler_killed_during_journeys(reference_batch: Reference, world: World) -> None:
     published = world.analytics.stat()
     run_id = trigger_journeys(world)
     world.stack.wait_for(lambda: task_state(world, run_id, "dbt_build.dbt_producer_watcher") == "running", 240,
@@ -75,15 +75,15 @@ def test_scheduler_killed_during_journeys(reference: Reference, world: World) ->
     world.stack.kill("scheduler", signal.SIGKILL)  # with its executor's workers and their task processes
     time.sleep(5)
     assert world.analytics.stat().st_mtime_ns == published.st_mtime_ns  # the old file, untouched
-    assert_marts_equal(world.analytics, reference.analytics)
+    assert_marts_equal(world.analytics, reference_batch.analytics)
     world.stack.start_service("scheduler")
     run = wait_run(world, run_id)
     assert run["state"] == "success", run
     assert tries(world, run_id, "dbt_build.dbt_producer_watcher") >= 2  # the killed build was retried
-    assert_marts_equal(world.analytics, reference.analytics)
+    assert_marts_equal(world.analytics, reference_batch.analytics)
 
 
-def test_task_killed_mid_publish(reference: Reference, world: World) -> None:
+def test_task_killed_mid_publish(reference_batch: Reference, world: World) -> None:
     before = world.analytics.stat()
     run_id = trigger_journeys(world)
     folder, prefix = world.analytics.parent, f".{world.analytics.name}."
@@ -97,16 +97,16 @@ def test_task_killed_mid_publish(reference: Reference, world: World) -> None:
     os.kill(pid, signal.SIGKILL)
     after_kill = world.analytics.stat()
     assert (after_kill.st_ino, after_kill.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert_marts_equal(world.analytics, reference.analytics)  # readers still see the whole old file
+    assert_marts_equal(world.analytics, reference_batch.analytics)  # readers still see the whole old file
     run = wait_run(world, run_id)
     assert run["state"] == "success", run
     assert tries(world, run_id, "publish") >= 2
     assert world.analytics.stat().st_ino != before.st_ino  # the retry published a new file
     assert [p.name for p in folder.glob(f"{prefix}*")] == []  # the killed write's litter was swept
-    assert_marts_equal(world.analytics, reference.analytics)
+    assert_marts_equal(world.analytics, reference_batch.analytics)
 
 
-def test_postgres_restarted_mid_run(reference: Reference, world: World) -> None:
+def test_postgres_restarted_mid_run(reference_batch: Reference, world: World) -> None:
     run_id = trigger_journeys(world)
     world.stack.wait_for(lambda: task_state(world, run_id, "link_contacts") == "running", 240,
                          "link_contacts to be running")
@@ -116,4 +116,4 @@ def test_postgres_restarted_mid_run(reference: Reference, world: World) -> None:
     run = world.stack.wait_for(lambda: (world.stack.revive() or True) and wait_run(world, run_id, 5), 420,
                                "the journeys run to end after PostgreSQL restarted")
     assert run["state"] == "success", run
-    assert_marts_equal(world.analytics, reference.analytics)
+    assert_marts_equal(world.analytics, reference_batch.analytics)

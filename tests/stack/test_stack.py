@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +80,7 @@ def last_analytics_event(world: World) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else json.loads(extra)
 
 
-def test_three_days_on_schedule_equal_the_in_process_run(reference: Reference, world: World) -> None:
+def test_three_days_on_schedule_equal_the_in_process_run(reference_daily: Reference, world: World) -> None:
     channels = list(load_channels(Path(world.env["JOINEDUP_CHANNELS"])))
     watch = PoolWatch(world)
     per_day: dict[str, float] = {}
@@ -111,12 +110,12 @@ def test_three_days_on_schedule_equal_the_in_process_run(reference: Reference, w
     assert watch.samples > 50 and watch.peak == 1, (watch.samples, watch.peak)
     assert overlapping_pool_tasks(world) == []
 
-    got, want = read_marts(world.analytics), read_marts(reference.analytics)
+    got, want = read_marts(world.analytics), read_marts(reference_daily.analytics)
     assert sorted(got) == sorted(want)
     for table in want:
         assert got[table] == want[table], f"{table}: the stack's rows differ from the in-process run's"
 
-    timings = {"stack_seconds_per_day": per_day, "in_process_seconds": reference.seconds}
+    timings = {"stack_seconds_per_day": per_day, "in_process_seconds": reference_daily.seconds}
     (world.root / "timings.json").write_text(json.dumps(timings, indent=2))
     print("\nscheduler overhead:", json.dumps(timings))
 
