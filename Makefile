@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test test-stack lint clean screenshots
+.PHONY: bootstrap demo test test-stack test-faults lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -37,10 +37,14 @@ demo: bootstrap
 test: bootstrap
 	$(UV) run pytest
 
-## test-stack: the pipeline under a real Airflow stack on PostgreSQL, with faults (tests/stack; CI's second lane).
-## Needs Debian's postgresql package (.ci/run installs it) and the `deploy` group (psycopg2), synced here.
+## test-stack: the pipeline under a real Airflow stack on PostgreSQL (tests/stack/test_stack.py; a CI lane).
+## test-faults: faults under that stack (tests/stack/test_faults.py; another lane). Both need Debian's postgresql
+## package (.ci/run installs it) and the `deploy` group (psycopg2, asyncpg), which `uv run --group deploy` syncs.
 test-stack: bootstrap
-	$(UV) run --frozen --group deploy pytest -m stack tests/stack
+	$(UV) run --frozen --group deploy pytest -m stack tests/stack/test_stack.py
+
+test-faults: bootstrap
+	$(UV) run --frozen --group deploy pytest -m stack tests/stack/test_faults.py
 
 ## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
 screenshots: bootstrap

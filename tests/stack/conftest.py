@@ -8,6 +8,7 @@ or psycopg2 they fail under CI and are skipped with the reason locally.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -149,6 +150,20 @@ class World:
             "select run_id from task_instance where dag_id = 'journeys' and task_id = 'publish' "
             "and state = 'success'")}
         return [r for r in runs if r["run_id"] in ids]
+
+
+def assert_same_marts(got_path: Path, want_path: Path) -> None:
+    """Every table, every row, in order; floats to 1e-9 relative (DuckDB's parallel sums may add in another
+    order: 3.215909090909097 against 3.2159090909090957 was seen)."""
+    got, want = read_marts(got_path), read_marts(want_path)
+    assert sorted(got) == sorted(want)
+    for table, rows in want.items():
+        assert len(got[table]) == len(rows), f"{table}: {len(got[table])} rows, want {len(rows)}"
+        for i, (a, b) in enumerate(zip(got[table], rows)):
+            same = len(a) == len(b) and all(
+                math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) if isinstance(x, float) and isinstance(y, float)
+                else x == y for x, y in zip(a, b))
+            assert same, f"{table} row {i}: {a} != {b} (the stack's against the in-process run's)"
 
 
 def read_marts(path: Path) -> dict[str, list[tuple]]:

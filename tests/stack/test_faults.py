@@ -17,16 +17,9 @@ from pathlib import Path
 import pytest
 
 from joinedup.channels import load_channels
-from tests.stack.conftest import MAIN_DAYS, Reference, World, read_marts
+from tests.stack.conftest import MAIN_DAYS, Reference, World, assert_same_marts
 
 pytestmark = pytest.mark.stack
-
-
-def assert_marts_equal(got: Path, want: Path) -> None:
-    a, b = read_marts(got), read_marts(want)
-    assert sorted(a) == sorted(b)
-    for table in b:
-        assert a[table] == b[table], f"{table}: rows differ from the no-fault in-process run"
 
 
 def trigger_journeys(world: World) -> str:
@@ -64,7 +57,7 @@ def test_baseline_equals_the_in_process_run(reference_batch: Reference, world: W
         world.wait_ingested(world.day(i), channels)
     runs = world.wait_journeys_idle(0, timeout=420)
     assert all(r["state"] == "success" for r in runs) and world.full_runs(runs), runs
-    assert_marts_equal(world.analytics, reference_batch.analytics)
+    assert_same_marts(world.analytics, reference_batch.analytics)
 
 
 def test_scheduler_killed_during_journeys(reference_batch: Reference, world: World) -> None:
@@ -75,12 +68,12 @@ def test_scheduler_killed_during_journeys(reference_batch: Reference, world: Wor
     world.stack.kill("scheduler", signal.SIGKILL)  # with its executor's workers and their task processes
     time.sleep(5)
     assert world.analytics.stat().st_mtime_ns == published.st_mtime_ns  # the old file, untouched
-    assert_marts_equal(world.analytics, reference_batch.analytics)
+    assert_same_marts(world.analytics, reference_batch.analytics)
     world.stack.start_service("scheduler")
     run = wait_run(world, run_id)
     assert run["state"] == "success", run
     assert tries(world, run_id, "dbt_build.dbt_producer_watcher") >= 2  # the killed build was retried
-    assert_marts_equal(world.analytics, reference_batch.analytics)
+    assert_same_marts(world.analytics, reference_batch.analytics)
 
 
 def test_task_killed_mid_publish(reference_batch: Reference, world: World) -> None:
@@ -97,13 +90,13 @@ def test_task_killed_mid_publish(reference_batch: Reference, world: World) -> No
     os.kill(pid, signal.SIGKILL)
     after_kill = world.analytics.stat()
     assert (after_kill.st_ino, after_kill.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert_marts_equal(world.analytics, reference_batch.analytics)  # readers still see the whole old file
+    assert_same_marts(world.analytics, reference_batch.analytics)  # readers still see the whole old file
     run = wait_run(world, run_id)
     assert run["state"] == "success", run
     assert tries(world, run_id, "publish") >= 2
     assert world.analytics.stat().st_ino != before.st_ino  # the retry published a new file
     assert [p.name for p in folder.glob(f"{prefix}*")] == []  # the killed write's litter was swept
-    assert_marts_equal(world.analytics, reference_batch.analytics)
+    assert_same_marts(world.analytics, reference_batch.analytics)
 
 
 def test_postgres_restarted_mid_run(reference_batch: Reference, world: World) -> None:
@@ -116,4 +109,4 @@ def test_postgres_restarted_mid_run(reference_batch: Reference, world: World) ->
     run = world.stack.wait_for(lambda: (world.stack.revive() or True) and wait_run(world, run_id, 5), 420,
                                "the journeys run to end after PostgreSQL restarted")
     assert run["state"] == "success", run
-    assert_marts_equal(world.analytics, reference_batch.analytics)
+    assert_same_marts(world.analytics, reference_batch.analytics)

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from joinedup.channels import load_channels
-from tests.stack.conftest import MAIN_DAYS, Reference, World, read_marts
+from tests.stack.conftest import MAIN_DAYS, Reference, World, assert_same_marts
 
 pytestmark = pytest.mark.stack
 
@@ -110,10 +110,7 @@ def test_three_days_on_schedule_equal_the_in_process_run(reference_daily: Refere
     assert watch.samples > 50 and watch.peak == 1, (watch.samples, watch.peak)
     assert overlapping_pool_tasks(world) == []
 
-    got, want = read_marts(world.analytics), read_marts(reference_daily.analytics)
-    assert sorted(got) == sorted(want)
-    for table in want:
-        assert got[table] == want[table], f"{table}: the stack's rows differ from the in-process run's"
+    assert_same_marts(world.analytics, reference_daily.analytics)
 
     timings = {"stack_seconds_per_day": per_day, "in_process_seconds": reference_daily.seconds}
     (world.root / "timings.json").write_text(json.dumps(timings, indent=2))
