@@ -1,7 +1,7 @@
 """Builds one daily ingest DAG per channel in channels.yml. No business logic: every task calls
 joinedup.ingest.pipeline, which is what `joinedup ingest` runs too.
 
-    wait_for_delivery (sensor) -> stage -> validate (GX) -> publish (emits the channel's Asset)
+    wait_for_delivery (deferrable sensor) -> stage -> validate (GX) -> publish (emits the channel's Asset)
 
 Each run covers one local business day: the data interval [00:00, 24:00) Europe/London, or the `day` param
 of a manual run; a manual run with `day` and `through` covers that range of days in one run (catching up a
@@ -16,12 +16,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import DAG, Param, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from joinedup.channels import BUSINESS_TZ as LOCAL_TZ
 from joinedup.channels import Channel, load_channels
 from joinedup.orchestration.assets import channel_asset
+from joinedup.orchestration.delivery import DeliverySensor
 
 
 def business_day(context: dict[str, Any]) -> date:
@@ -48,8 +49,9 @@ def business_days(context: dict[str, Any]) -> list[date]:
 
 
 def poke_seconds() -> float:
-    """How often the sensor looks for the day's folder: 15 minutes, or JOINEDUP_DELIVERY_POKE_SECONDS (tests)."""
-    return float(os.environ.get("JOINEDUP_DELIVERY_POKE_SECONDS", 15 * 60))
+    """How often the triggerer looks for the day's folder: 5 minutes (a look is a directory listing in the
+    triggerer, not a task process), or JOINEDUP_DELIVERY_POKE_SECONDS."""
+    return float(os.environ.get("JOINEDUP_DELIVERY_POKE_SECONDS", 5 * 60))
 
 
 def retry_delay() -> timedelta:
@@ -92,15 +94,12 @@ def build_dag(ch: Channel) -> DAG:
         doc_md=__doc__,
     )
     def ingest() -> None:
-        @task.sensor(poke_interval=poke_seconds(), timeout=ch.delivery_timeout_hours * 3600, mode="reschedule",
-                     on_failure_callback=_record_missing)
-        def wait_for_delivery() -> PokeReturnValue:
-            """Done when the day folder exists (an empty folder is a valid empty day); fails after the
-            channel's delivery_timeout_hours, which marks the run failed and writes `missing_delivery`."""
-            from joinedup.ingest.pipeline import delivery_status
-
-            status = [delivery_status(ch.name, d) for d in business_days(get_current_context())]
-            return PokeReturnValue(is_done="missing" not in status, xcom_value=status)
+        wait_for_delivery = DeliverySensor(
+            task_id="wait_for_delivery", channel=ch.name, days=business_days, poke_interval=poke_seconds(),
+            timeout=ch.delivery_timeout_hours * 3600, on_failure_callback=_record_missing,
+            doc_md="Done when the day folder exists (an empty folder is a valid empty day). Waits in the "
+                   "triggerer (joinedup.orchestration.delivery); fails after the channel's "
+                   "delivery_timeout_hours, which marks the run failed and writes `missing_delivery`.")
 
         @task
         def stage(status: list[str]) -> list[dict[str, Any]]:
@@ -132,7 +131,7 @@ def build_dag(ch: Channel) -> DAG:
                 "last_landed_day": landed[-1].isoformat() if landed else None}
             return out
 
-        publish(validate(stage(wait_for_delivery())))
+        publish(validate(stage(wait_for_delivery.output)))
 
     return ingest()
 

@@ -18,9 +18,11 @@ process per file and Airflow runs each task in its own process. A failed task (t
 raises an alert in the alert log (joinedup.orchestration.alerts); the publish Asset event's extra holds each
 channel's newest landed day, the freshness the UI shows on the `joinedup_analytics` Asset.
 
-dbt runs in cosmos's watcher mode by default: one `dbt build` (the producer task) and a light task per model
-and per model's tests that reports its result, so the graph stays visible per model without paying dbt's
-start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt build`).
+dbt runs in cosmos's watcher mode by default: one `dbt build` of the models and seeds (the producer task), a
+light task per model that reports its result, so the graph stays visible per model without paying dbt's
+start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt build`), and one `dbt test`
+task after the last model. Every one of them is in the `duckdb` pool: a light task becomes a dbt run of its
+model when the producer was retried (cosmos's fallback), and that run writes the warehouse.
 JOINEDUP_DBT_EXECUTION_MODE=local gives one dbt invocation per model instead.
 """
 
@@ -92,11 +94,13 @@ def _dbt_task_group() -> Any:
         render_config=RenderConfig(
             # the manifest (from `dbt parse`) when present: parsing then takes half a second, not a dbt ls
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
-            # watcher: the producer's `dbt build` runs every test; a task per model reports its tests' result
-            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
+            # watcher: the producer builds every model and seed, a light task per node reports its result, and
+            # one `dbt test` task runs every test once the last model is built. That task also runs after the
+            # per-model fallback builds of a retried producer, so no path publishes untested marts. (A report
+            # task per model's tests as well doubled the tasks, each a scheduler loop in the 1-slot pool.)
+            test_behavior=TestBehavior.AFTER_ALL if watcher else TestBehavior.BUILD,
             # local: relationships tests run in their own task once both models exist, not inside the first
-            # parent. watcher: dbt build already runs them after both parents; their result is reported with
-            # their models' tests (a detached sensor would find no result of its own to read)
+            # parent
             should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
         ),
@@ -164,7 +168,11 @@ def build_journeys_dag() -> DAG:
         doc_md=__doc__,
     )
     def journeys() -> None:
-        @task.sensor(poke_interval=poke, timeout=settle_max + 3600, mode="reschedule")
+        # poke mode: the wait is short and bounded (other channels' ingest finishing), so one process looks every
+        # `poke` seconds. In reschedule mode a poke a few seconds after the last one raced Airflow's own
+        # bookkeeping: the previous try's process was still reporting its exit (~5 s) when the next was queued,
+        # and the scheduler failed the sensor as "killed externally" (seen under the stack test).
+        @task.sensor(poke_interval=poke, timeout=settle_max + 3600, mode="poke")
         def wait_for_landings() -> PokeReturnValue:
             """Done when no delivered day is still being ingested, or after JOINEDUP_SETTLE_MAX_SECONDS from the
             run's start (then it goes on with what has landed: a stuck ingest run must not hold the publish).

@@ -98,7 +98,7 @@ def test_missing_delivery_check(bad_exports: Path, tmp_path: Path, monkeypatch: 
         == ["present", "empty_day", "missing"]
     dag = build_dag(load_channels()["phone"])
     sensor = dag.get_task("wait_for_delivery")
-    assert sensor.mode == "reschedule" and sensor.timeout == 6 * 3600
+    assert sensor.deferrable and sensor.timeout == 6 * 3600  # waits in the triggerer, not a worker
     _record_missing({"dag": dag, "params": {"day": "2025-10-28"}, "run_id": "scheduled__2025-10-28"})
     (rec,) = audit.read(tmp_path, "phone", date(2025, 10, 28))
     assert (rec["status"], rec["run"]) == ("missing_delivery", "scheduled__2025-10-28")

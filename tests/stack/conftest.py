@@ -8,9 +8,13 @@ or psycopg2 they fail under CI and are skipped with the reason locally.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,14 +30,16 @@ import yaml
 from joinedup.channels import DEFAULT_CONFIG
 from tests.conftest import PIPELINE_KEY
 
-CITIZENS, DAYS, SEED = 20000, 4, 18  # ~300 contacts and ~25 channel switches a weekday
+REPO = Path(__file__).resolve().parents[2]
+
+CITIZENS, DAYS, SEED = 8000, 4, 18  # ~120 contacts and ~10 channel switches a weekday
 MAIN_DAYS = 3  # the first three days are dropped one at a time and compared with the in-process run
 # Scheduling knobs for a run of minutes: the sensors look every few seconds, a retry waits seconds not minutes.
 TEST_TUNING = {
-    "JOINEDUP_DELIVERY_POKE_SECONDS": "10",
-    # one day at a time per channel: each waiting sensor's poke is a task process, and there are two cores
-    "JOINEDUP_INGEST_MAX_ACTIVE_RUNS": "1",
-    "JOINEDUP_SETTLE_POKE_SECONDS": "5",
+    # a look in the triggerer, not a task process: the caught-up days' runs wait there at no cost, and a manual
+    # re-run of a past day still finds one of the channel's JOINEDUP_INGEST_MAX_ACTIVE_RUNS (4) free
+    "JOINEDUP_DELIVERY_POKE_SECONDS": "2",
+    "JOINEDUP_SETTLE_POKE_SECONDS": "2",
     "JOINEDUP_SETTLE_MAX_SECONDS": "600",
     "JOINEDUP_RETRY_DELAY_SECONDS": "5",
 }
@@ -144,6 +150,11 @@ class World:
             return None if busy() else runs[after:]
         return self.stack.wait_for(idle, timeout, f"journeys to run after run #{after} and go idle")
 
+    def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        rows = self.stack.sql("select state from task_instance where dag_id = %s and run_id = %s and task_id = %s",
+                              (dag_id, run_id, task_id))
+        return rows[0][0] if rows else None
+
     def full_runs(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Runs that published (their publish task succeeded), not those `check_inputs` stopped."""
         ids = {r[0] for r in self.stack.sql(
@@ -231,52 +242,71 @@ class Reference:
     seconds: dict[str, float]
 
 
-def _in_process(plan: Plan, work: Path, batches: list[tuple[int, int]]) -> Reference:
-    """`run_pipeline` (dag.test, one process) over the plan's days, one call per batch of days (first, last
-    index), on one lake and identity store, with the same key as the stack."""
-    from joinedup.inprocess import PipelinePaths, run_pipeline
+@dataclass
+class PendingReference:
+    """An in-process run going on in a process of its own (tests/stack/reference.py); `wait()` for it."""
 
-    paths = PipelinePaths.under(work, plan.sim / "exports", plan.sim / "register" / "citizens.csv")
-    saved = {k: os.environ.get(k) for k in ("JOINEDUP_PSEUDONYM_KEY", "JOINEDUP_CHANNELS")}
-    os.environ.update({"JOINEDUP_PSEUDONYM_KEY": PIPELINE_KEY, "JOINEDUP_CHANNELS": str(plan.config)})
-    seconds: dict[str, float] = {}
-    try:
-        for n, (first, last) in enumerate(batches):
-            run = run_pipeline(paths, plan.day(first), plan.day(last), init_db=n == 0)
-            for t in run.timings:
-                seconds[t.stage] = seconds.get(t.stage, 0.0) + t.seconds
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return Reference(paths.analytics, seconds)
+    proc: subprocess.Popen[bytes]
+    out: Path
+    log: Path
+
+    def wait(self, timeout: float = 900) -> Reference:
+        if self.proc.wait(timeout=timeout):
+            raise AssertionError(f"the in-process reference run failed: {self.log.read_text()[-3000:]}")
+        got = json.loads(self.out.read_text())
+        return Reference(Path(got["analytics"]), got["seconds"])
+
+
+def start_reference(plan: Plan, work: Path, batches: list[tuple[int, int]]) -> PendingReference:
+    """Start the in-process run over the plan's days (one `run_pipeline` per batch of day indexes), with the
+    stack's key, in its own process."""
+    work.mkdir(parents=True, exist_ok=True)
+    out, log = work / "reference.json", work / "reference.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "JOINEDUP_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.stack.reference", str(plan.sim), str(plan.config),
+                                 plan.first.isoformat(), str(work / "data"), json.dumps(batches), str(out)],
+                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    return PendingReference(proc, out, log)
 
 
 @pytest.fixture(scope="session")
-def reference_daily(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+def reference_daily(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PendingReference]:
     """The first MAIN_DAYS days in process, a day at a time as the stack test delivers them. The link step is
     incremental and its probabilistic model sees each batch, so a day-by-day run is compared with a day-by-day
-    run (a one-shot run over the same days puts ~2% of persons together differently). Requested before the
-    stack starts, so that the two do not share the two cores."""
-    return _in_process(plan, tmp_path_factory.mktemp("reference-daily"), [(i, i) for i in range(MAIN_DAYS)])
+    run (a one-shot run over the same days puts ~2% of persons together differently)."""
+    pending = start_reference(plan, tmp_path_factory.mktemp("reference-daily"),
+                              [(i, i) for i in range(MAIN_DAYS)])
+    yield pending
+    if pending.proc.poll() is None:
+        pending.proc.kill()
 
 
 @pytest.fixture(scope="session")
-def reference_batch(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+def reference_batch(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PendingReference]:
     """The first MAIN_DAYS days in process in one run, as the fault tests deliver them (all at once)."""
-    return _in_process(plan, tmp_path_factory.mktemp("reference-batch"), [(0, MAIN_DAYS - 1)])
+    pending = start_reference(plan, tmp_path_factory.mktemp("reference-batch"), [(0, MAIN_DAYS - 1)])
+    yield pending
+    if pending.proc.poll() is None:
+        pending.proc.kill()
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 @pytest.fixture(scope="module")
 def world(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A started stack over an empty landing zone of its own; the ingest DAGs and journeys unpaused."""
-    from joinedup.orchestration.stack import Stack
+    from joinedup.orchestration.stack import FAST_SCHEDULING, Stack
 
     root = tmp_path_factory.mktemp("stack")
     w = make_world(plan, root)
-    stack = Stack(root / "airflow", w.env, write_key(root / "secrets" / "pseudonym.key"))
+    # a CI timeout or a Ctrl-C sends SIGTERM/SIGINT: stop the stack's own process groups and PostgreSQL on the way
+    # out (the finally below), not leave them running
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stack = Stack(root / "airflow", w.env, write_key(root / "secrets" / "pseudonym.key"), extra_env=FAST_SCHEDULING)
     w.stack = stack
     t0 = time.perf_counter()
     try:
@@ -294,3 +324,24 @@ def world(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worl
         yield w
     finally:
         stack.remove()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def contacts_by_channel(analytics: Path) -> dict[str, int]:
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        return dict(con.execute("select channel, count(*) from fct_contacts group by 1").fetchall())
+
+
+def raw_by_channel(lake: Path) -> dict[str, int]:
+    """Contacts landed per channel (channels with none yet left out, as fct_contacts leaves them out)."""
+    with duckdb.connect() as con:
+        got = dict(con.execute(f"select channel, count(*) from read_parquet('{lake}/raw/*/*/*.parquet', "
+                               "union_by_name = true) group by 1").fetchall())
+    return {k: v for k, v in got.items() if v}
+
+
+def last_analytics_event(world: World) -> dict[str, Any]:
+    (extra,), = world.stack.sql("""
+        select e.extra from asset_event e join asset a on a.id = e.asset_id
+        where a.uri = 'joinedup://published/analytics' order by e.id desc limit 1""")
+    return extra if isinstance(extra, dict) else json.loads(extra)
