@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test lint clean screenshots
+.PHONY: bootstrap demo test test-stack test-stack-late test-faults-scheduler test-faults lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -36,6 +36,26 @@ demo: bootstrap
 ## test: the whole test suite (what CI runs)
 test: bootstrap
 	$(UV) run pytest
+
+## Stack lanes: the pipeline under a real Airflow stack on PostgreSQL (tests/stack), one stack each, each a CI
+## lane of its own (.ci/run). They need Debian's postgresql package (.ci/run installs it) and the `deploy` group
+## (psycopg2, asyncpg), which `uv run --group deploy` syncs.
+## test-stack: three days delivered one at a time, on schedule, equal to the in-process run
+## test-stack-late: a channel's day arriving after the others published, then a re-delivered day
+## test-faults-scheduler: the scheduler killed (SIGKILL) mid-build and restarted
+## test-faults: PostgreSQL restarted mid-run, then the publish task killed mid-write
+STACK_PYTEST = $(UV) run --frozen --group deploy pytest -m stack -p no:cacheprovider
+test-stack: bootstrap
+	$(STACK_PYTEST) tests/stack/test_stack.py
+
+test-stack-late: bootstrap
+	$(STACK_PYTEST) tests/stack/test_late_and_redelivered.py
+
+test-faults-scheduler: bootstrap
+	$(STACK_PYTEST) tests/stack/test_fault_scheduler.py
+
+test-faults: bootstrap
+	$(STACK_PYTEST) tests/stack/test_faults.py
 
 ## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
 screenshots: bootstrap

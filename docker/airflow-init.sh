@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # airflow-init (docker-compose.yml): one-shot set-up before the other Airflow services start. Runs as root, like
 # the official airflow-init, and without the image's entrypoint. Idempotent: safe on every `docker compose up`.
+# Outside Docker (joinedup/orchestration/stack.py, the stack test) the same script runs with the same environment;
+# run by a user other than root it creates the folders as that user and changes no owner (it could not).
 #   1. refuse placeholder or weak secrets from .env, and a pseudonymisation key file that is missing, short, or
 #      open to anyone but AIRFLOW_UID
 #   2. the data folders the DAGs write, owned by the user the services run as (AIRFLOW_UID, group 0)
@@ -69,7 +71,8 @@ PY
 restricted=("${JOINEDUP_LAKE}" "${JOINEDUP_IDENTITY}")
 shared=("$(dirname "${JOINEDUP_WAREHOUSE}")" "$(dirname "${JOINEDUP_ANALYTICS}")" "${JOINEDUP_REPORTS}")
 mkdir -p "${restricted[@]}" "${shared[@]}"
-chown "${uid}:0" "${restricted[@]}" "${shared[@]}"
+as_root() { [[ "$(id -u)" == 0 ]]; }
+if as_root; then chown "${uid}:0" "${restricted[@]}" "${shared[@]}"; fi
 chmod 700 "${restricted[@]}"
 chmod 775 "${shared[@]}"
 
@@ -96,6 +99,6 @@ fi
 airflow pools set duckdb 1 "Single writer of the joinedup DuckDB warehouse"
 
 # Whatever the airflow commands above created as root belongs to the services' user.
-chown -R "${uid}:0" "${logs_dir}" "$(dirname "${auth_file}")"
+if as_root; then chown -R "${uid}:0" "${logs_dir}" "$(dirname "${auth_file}")"; fi
 chmod -R go-rwx "$(dirname "${auth_file}")"
 echo "airflow-init: done"

@@ -178,15 +178,39 @@ def run_ingest_dags(first: date, last: date, channels: list[str] | None = None) 
     return states
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
 def ensure_dbt_manifest() -> Path:
-    """`dbt parse`, so cosmos renders the DAG from the manifest instead of running `dbt ls` at every parse."""
+    """`dbt parse`, so cosmos renders the DAG from the manifest instead of running `dbt ls` at every parse.
+
+    dbt writes its manifest in place, so a scheduler's task process parsing the journeys DAG at that moment
+    read half a file and failed to import it (seen under the stack test while an in-process run parsed the
+    same checkout). The parse goes to a scratch target inside target/ and the manifest is swapped in whole;
+    the partial-parse cache travels with it, so a parse of an unchanged project stays quick.
+    """
+    import shutil
+    import tempfile
+
     from joinedup.dbt_cli import run_dbt
 
     project = paths.dbt_project_dir().resolve()
-    res = run_dbt(["parse", "--quiet"], project)
-    if not res.success:
-        raise PipelineFailed(f"dbt parse failed: {res.exception}")
-    return project / "target" / "manifest.json"
+    target = project / "target"
+    target.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        cache = target / PARTIAL_PARSE
+        if cache.exists():
+            shutil.copy2(cache, scratch / PARTIAL_PARSE)
+        res = run_dbt(["parse", "--quiet", "--target-path", str(scratch)], project)
+        if not res.success:
+            raise PipelineFailed(f"dbt parse failed: {res.exception}")
+        if (scratch / PARTIAL_PARSE).exists():
+            os.replace(scratch / PARTIAL_PARSE, cache)
+        os.replace(scratch / "manifest.json", target / "manifest.json")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target / "manifest.json"
 
 
 def run_journeys_dag() -> str:

@@ -89,6 +89,11 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     the same run's outputs; `decisions=False` (a relink, which re-decides everything under the decisions in
     force) only carries the record of them over.
     """
+    # A failed or killed run's scratch files (transient, never reused) would otherwise fail the zone check below
+    # and every later run until someone removed them: a retry must be able to start over.
+    if (identity / "_work").is_dir():
+        for litter in (identity / "_work").iterdir():
+            litter.unlink()
     restricted_identity(identity, "linkage", "_work")  # refuses a store open to others; creates it 0700
     state_dir = identity / "linkage"
     verify_identifier_key(state_dir, key)  # before anything: a rotated key must not half-match old hashes

@@ -9,7 +9,11 @@ inputs and outputs it names are files in the restricted identity store.
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -65,10 +69,24 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
     return stats
 
 
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Spawn re-runs the parent's `__main__` in the child. Under the scheduler that is the `airflow` command,
+    and a task process's environment forbids Airflow its metadata DB (Airflow 3 sets an invalid
+    SQL_ALCHEMY_CONN there), so the child died importing airflow before linking anything (found by the stack
+    test, tests/stack). The worker needs nothing from `__main__`: the child gets an empty one."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 def link_in_fresh_process(register_path: Path, new_path: Path, state_dir: Path, out_path: Path,
                           chunk_size: int, settings: LinkSettings, key: bytes,
                           decided: Path | None = None) -> LinkStats:
     """`link_new_contacts` in a spawned interpreter (see the module's docstring); its exception is raised here."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _bare_main(), ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(link_new_contacts, register_path, new_path, state_dir, out_path, chunk_size,
                            settings, key, decided).result()

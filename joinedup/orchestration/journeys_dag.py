@@ -1,28 +1,55 @@
-"""Builds the `journeys` DAG: link -> dbt build (cosmos) -> quality gate (GX) -> publish (write, audit, publish)
--> report, with dbt's docs generated beside publish for the report folder.
+"""Builds the `journeys` DAG: wait for landings in flight -> anything new? -> link -> dbt build (cosmos) -> quality
+gate (GX) -> publish (write, audit, publish) -> report, with dbt's docs generated beside publish for the report
+folder.
 
-Scheduled on the ingest Assets: it runs once every channel has landed new data since its last run (or when
-triggered by hand). Every task that opens the warehouse DuckDB file runs in the 1-slot `duckdb` pool, because
-DuckDB allows one process per file and Airflow runs each task in its own process.
+Scheduled on any channel's Asset, or on a daily time (AssetOrTimeSchedule): a channel that publishes a day,
+a day that lands late, a re-delivered day each start a run, and the daily time publishes what has arrived even
+if a channel is silent. Publishing on what has arrived is safe because the link step is incremental and
+idempotent over the lake (joinedup.identity.link_step), so the late day is folded in by the run its own landing
+starts. (Until issue 18 it ran on the AND of all eight channels: one late channel held every other back, and a
+re-run of one channel's day never started it.)
 
-dbt runs in cosmos's watcher mode by default: one `dbt build` (the producer task) and a light task per model
-and per model's tests that reports its result, so the graph stays visible per model without paying dbt's
-start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt build`).
+Two small steps keep a busy morning from building once per channel: `wait_for_landings` waits (bounded by
+JOINEDUP_SETTLE_MAX_SECONDS) while a delivered day is still being ingested, and `check_inputs` stops a scheduled
+or Asset-triggered run whose inputs equal those of the last publish (a manual run always builds).
+
+Every task that opens the warehouse DuckDB file runs in the 1-slot `duckdb` pool, because DuckDB allows one
+process per file and Airflow runs each task in its own process. A failed task (the quality gate above all)
+raises an alert in the alert log (joinedup.orchestration.alerts); the publish Asset event's extra holds each
+channel's newest landed day, the freshness the UI shows on the `joinedup_analytics` Asset.
+
+dbt runs in cosmos's watcher mode by default: one `dbt build` of the models and seeds (the producer task), a
+light task per model that reports its result, so the graph stays visible per model without paying dbt's
+start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt build`), and one `dbt test`
+task after the last model. Every one of them is in the `duckdb` pool: a light task becomes a dbt run of its
+model when the producer was retried (cosmos's fallback), and that run writes the warehouse.
 JOINEDUP_DBT_EXECUTION_MODE=local gives one dbt invocation per model instead.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, dag, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAny,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    PokeReturnValue,
+    dag,
+    task,
+)
 
 from joinedup import paths
-from joinedup.channels import dbt_vars, load_channels
+from joinedup.channels import BUSINESS_TZ, dbt_vars, load_channels
+from joinedup.orchestration.alerts import task_failed
 from joinedup.orchestration.assets import channel_asset
+from joinedup.orchestration.ingest_dags import retry_delay
 
 DUCKDB_POOL = "duckdb"
 ANALYTICS_ASSET_URI = "joinedup://published/analytics"
@@ -67,11 +94,13 @@ def _dbt_task_group() -> Any:
         render_config=RenderConfig(
             # the manifest (from `dbt parse`) when present: parsing then takes half a second, not a dbt ls
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
-            # watcher: the producer's `dbt build` runs every test; a task per model reports its tests' result
-            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
+            # watcher: the producer builds every model and seed, a light task per node reports its result, and
+            # one `dbt test` task runs every test once the last model is built. That task also runs after the
+            # per-model fallback builds of a retried producer, so no path publishes untested marts. (A report
+            # task per model's tests as well doubled the tasks, each a scheduler loop in the 1-slot pool.)
+            test_behavior=TestBehavior.AFTER_ALL if watcher else TestBehavior.BUILD,
             # local: relationships tests run in their own task once both models exist, not inside the first
-            # parent. watcher: dbt build already runs them after both parents; their result is reported with
-            # their models' tests (a detached sensor would find no result of its own to read)
+            # parent
             should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
         ),
@@ -107,23 +136,78 @@ def docs_target() -> Path:
     return paths.warehouse_path().parent / "dbt-docs"
 
 
+def daily_cron() -> str:
+    """The time fallback (local time): publish what has arrived by then, whatever channel is late."""
+    return os.environ.get("JOINEDUP_JOURNEYS_CRON", "0 7 * * *")
+
+
+def settle_seconds() -> tuple[float, float]:
+    """(poke interval, longest wait) of `wait_for_landings`: 60 s and 30 minutes unless set (tests)."""
+    return (float(os.environ.get("JOINEDUP_SETTLE_POKE_SECONDS", 60)),
+            float(os.environ.get("JOINEDUP_SETTLE_MAX_SECONDS", 30 * 60)))
+
+
+def journeys_schedule() -> AssetOrTimeSchedule:
+    """Any channel's new data, or the daily time: never the AND of all channels."""
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(daily_cron(), timezone=BUSINESS_TZ),
+                               assets=AssetAny(*(channel_asset(name) for name in load_channels())))
+
+
 def build_journeys_dag() -> DAG:
-    schedule = None
-    for name in load_channels():
-        schedule = channel_asset(name) if schedule is None else schedule & channel_asset(name)
+    poke, settle_max = settle_seconds()
 
     @dag(
         dag_id="journeys",
         description="Link contacts to persons, build the journey marts, gate them and publish the analytics file",
-        schedule=schedule,
+        schedule=journeys_schedule(),
         start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
-        default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+        default_args={"retries": 1, "retry_delay": retry_delay(), "on_failure_callback": task_failed},
         tags=["joinedup", "journeys"],
         doc_md=__doc__,
     )
     def journeys() -> None:
+        # poke mode: the wait is short and bounded (other channels' ingest finishing), so one process looks every
+        # `poke` seconds. In reschedule mode a poke a few seconds after the last one raced Airflow's own
+        # bookkeeping: the previous try's process was still reporting its exit (~5 s) when the next was queued,
+        # and the scheduler failed the sensor as "killed externally" (seen under the stack test).
+        @task.sensor(poke_interval=poke, timeout=settle_max + 3600, mode="poke")
+        def wait_for_landings() -> PokeReturnValue:
+            """Done when no delivered day is still being ingested, or after JOINEDUP_SETTLE_MAX_SECONDS from the
+            run's start (then it goes on with what has landed: a stuck ingest run must not hold the publish).
+            A manual run does not wait: whoever triggers it asks for a build of what has landed now."""
+            from airflow.sdk import get_current_context
+
+            from joinedup.orchestration.landings import in_flight
+
+            ctx = get_current_context()
+            if str(ctx["dag_run"].run_type).lower().endswith("manual"):
+                return PokeReturnValue(is_done=True, xcom_value={"waiting_for": [], "gave_up": False})
+            waiting = in_flight()
+            started = ctx["dag_run"].start_date
+            waited = time.time() - started.timestamp() if started else 0.0
+            gave_up = bool(waiting) and waited >= settle_max
+            return PokeReturnValue(is_done=not waiting or gave_up,
+                                   xcom_value={"waiting_for": waiting, "gave_up": gave_up})
+
+        @task.short_circuit
+        def check_inputs(settled: dict[str, Any]) -> dict[str, Any] | bool:
+            """Go on (returning the inputs' fingerprint) unless this run was started by the schedule or an Asset
+            and the lake and register are as they were at the last publish: then every later task is skipped."""
+            from airflow.sdk import get_current_context
+
+            from joinedup.orchestration.landings import inputs_fingerprint, last_landed, read_published_inputs
+
+            ctx = get_current_context()
+            now = inputs_fingerprint()
+            manual = str(ctx["dag_run"].run_type).lower().endswith("manual")
+            if not manual and (now["partitions"] == 0 or read_published_inputs() == now):
+                return False  # nothing landed yet (a first time slot), or nothing new since the last publish
+            # each channel's newest day as the link step is about to read it: the freshness publish announces
+            return {"inputs": now, "last_landed_day": last_landed(),
+                    "waited_for": settled.get("waiting_for", []) if settled else []}
+
         @task
         def link_contacts() -> dict[str, int]:
             """Incremental identity resolution; PII stays in the identity store."""
@@ -144,12 +228,20 @@ def build_journeys_dag() -> DAG:
             return gate_marts(paths.warehouse_path()).tables
 
         @task(pool=DUCKDB_POOL, outlets=[analytics_asset()])
-        def publish() -> dict[str, Any]:
-            """Atomic swap of the analytics file, only after the gate passed."""
+        def publish(checked: dict[str, Any]) -> dict[str, Any]:
+            """Atomic swap of the analytics file, only after the gate passed. The Asset event carries each
+            channel's newest landed day (freshness), and the inputs' fingerprint is kept for `check_inputs`."""
+            from airflow.sdk import get_current_context
+
+            from joinedup.orchestration.landings import record_published_inputs
             from joinedup.publish.publish import publish_analytics
 
             result = publish_analytics(paths.warehouse_path(), paths.analytics_path())
-            return {"path": str(result.path), "tables": result.tables}
+            record_published_inputs(checked["inputs"])
+            freshness = checked["last_landed_day"]
+            get_current_context()["outlet_events"][analytics_asset()].extra = {
+                "last_landed_day": freshness, "tables": result.tables}
+            return {"path": str(result.path), "tables": result.tables, "last_landed_day": freshness}
 
         @task(pool=DUCKDB_POOL)
         def dbt_docs() -> str:
@@ -165,12 +257,13 @@ def build_journeys_dag() -> DAG:
 
             return str(build_report(Path(published["path"]), paths.reports_root(), Path(docs)))
 
+        checked = check_inputs(wait_for_landings())
         linked = link_contacts()
         built = _dbt_task_group()
         gate = quality_gate()
         docs = dbt_docs()
-        published = publish()
-        linked >> built >> gate >> [published, docs]
+        published = publish(checked)
+        checked >> linked >> built >> gate >> [published, docs]
         report(published, docs)
 
     return journeys()

@@ -36,8 +36,11 @@ def _quote(text: str | None) -> str:
 
 def publish_analytics(warehouse: Path, analytics: Path) -> PublishResult:
     analytics.parent.mkdir(parents=True, exist_ok=True)
+    # One publish at a time (the DAG's 1-slot pool): a temporary file already here is a killed publish's litter,
+    # never published (only the rename publishes), and removed so that it cannot pile up.
+    for litter in analytics.parent.glob(f".{analytics.name}.*.tmp*"):  # and its .wal
+        litter.unlink(missing_ok=True)
     tmp = analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     before_open()
     with duckdb.connect(str(tmp)) as con:

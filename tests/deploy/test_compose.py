@@ -33,7 +33,8 @@ KEY_SECRET = "pseudonym_key"
 RESTRICTED = {"exports": "./data/exports", "register": "./data/register", "lake": "./data/lake",
               "identity": "./data/identity"}
 # init: mkdir, chown, chmod; review: the review queue and the decisions inbox in the identity store
-NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}, "review": {"identity"}}
+NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}, "review": {"identity"},
+                    "airflow-triggerer": {"exports"}}  # the delivery sensors' trigger lists the day folders
 NEEDS_KEY = {TASK_RUNNER, "airflow-init"}
 REVIEW, REVIEW_SECRET = "review", "review_session_key"
 
@@ -96,7 +97,7 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
     services = compose["services"]
     report_root = mounts(services["report"])
     # the tasks run in the task runner, which reads and writes everything; airflow-init creates what they write;
-    # the DAG parser and the triggerer need only the DAG files' own config (test_restricted_zones_... below)
+    # the DAG parser needs only the DAG files' own config; the triggerer the exports too (test_restricted_...)
     for name in (*DAG_SERVICES, "airflow-init"):
         svc = services[name]
         env = container_env(name)
@@ -210,8 +211,8 @@ def _host(source: str, env: dict[str, str]) -> PurePosixPath | None:
 
 def test_restricted_zones_and_the_key_reach_only_the_services_that_use_them(compose, env_example) -> None:
     """A restricted folder (or a parent of it) is mounted only where it is used, and the key secret only into the
-    task runner and airflow-init: not the UI/API, the DAG parser, the triggerer, the report server, the review UI
-    or Postgres."""
+    task runner and airflow-init: not the UI/API, the DAG parser, the triggerer (which lists the exports' day
+    folders, read-only), the report server, the review UI or Postgres."""
     services = compose["services"]
     assert set(NEEDS_RESTRICTED) < set(services)
     zones = {zone: PurePosixPath(p) for zone, p in RESTRICTED.items()}

@@ -93,12 +93,18 @@ def test_missing_delivery_check(bad_exports: Path, tmp_path: Path, monkeypatch: 
 
     monkeypatch.setenv("JOINEDUP_EXPORTS", str(bad_exports))
     monkeypatch.setenv("JOINEDUP_LAKE", str(tmp_path))
+    monkeypatch.setenv("JOINEDUP_ALERT_LOG", str(tmp_path / "alerts.jsonl"))
     assert [delivery_status("phone", date.fromisoformat(d)) for d in ("2025-10-26", "2025-10-27", "2025-10-28")] \
         == ["present", "empty_day", "missing"]
     dag = build_dag(load_channels()["phone"])
     sensor = dag.get_task("wait_for_delivery")
-    assert sensor.mode == "reschedule" and sensor.timeout == 6 * 3600
+    assert sensor.deferrable and sensor.timeout == 6 * 3600  # waits in the triggerer, not a worker
     _record_missing({"dag": dag, "params": {"day": "2025-10-28"}, "run_id": "scheduled__2025-10-28"})
     (rec,) = audit.read(tmp_path, "phone", date(2025, 10, 28))
     assert (rec["status"], rec["run"]) == ("missing_delivery", "scheduled__2025-10-28")
     assert "phone/2025-10-28 does not exist" in rec["errors"][0]
+    from joinedup.orchestration.alerts import read_alerts
+
+    (alert,) = read_alerts(tmp_path / "alerts.jsonl")  # what a monitor watching the alert log sees
+    assert (alert["kind"], alert["channel"], alert["days"], alert["dag_id"]) == \
+        ("missing_delivery", "phone", ["2025-10-28"], "ingest_phone")

@@ -129,8 +129,8 @@ def test_failed_gate_leaves_the_published_file_untouched(pipeline, tmp_path: Pat
 
 def test_failed_dbt_test_stops_the_run_before_the_gate(pipeline, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Watcher mode runs every dbt test inside one `dbt build`: a failing test must still fail the run, and
-    nothing is published."""
+    """Watcher mode builds the models in one `dbt build`, then runs every dbt test in one `dbt test` task: a
+    failing test must fail the run before the gate, and nothing is published."""
     from joinedup.inprocess import ensure_dbt_manifest
 
     paths, _, _ = pipeline
@@ -150,7 +150,7 @@ def test_failed_dbt_test_stops_the_run_before_the_gate(pipeline, tmp_path: Path,
     finally:
         release_dbt_connection()  # dbt keeps its read-write handle after a failed in-process build
 
-    assert "dbt_build.fct_journeys.test" in str(err.value)  # the model whose test failed is named
+    assert "dbt_build.dbt_project_test" in str(err.value)  # the task that ran the tests is named
     assert "quality_gate" in str(err.value) and "publish" in str(err.value)  # never ran: upstream failed
     assert paths.analytics.read_bytes() == published
 
