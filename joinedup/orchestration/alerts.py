@@ -4,8 +4,8 @@ logger (which lands in the task's log in the Airflow UI).
 Raised from Airflow callbacks: a quality gate that fails, a delivery that never came (the ingest sensor gave
 up), any task of `journeys` that fails for good. The log is `JOINEDUP_ALERT_LOG`, by default
 `joinedup-alerts.jsonl` in Airflow's log folder (the `airflow-logs` volume in compose, which every service
-mounts). A line names the DAG, run, task, channel and day, and the error's type and first line: never a value
-from the data (GX and dbt messages name tables, columns and counts).
+mounts). A line names the DAG, run, task, channel and day, and the error's type, with its first line when
+joinedup raised it: never a value from the data (a library's message may quote one; it stays in the task log).
 """
 
 from __future__ import annotations
@@ -58,9 +58,17 @@ def _where(context: dict[str, Any]) -> dict[str, Any]:
             "try_number": getattr(ti, "try_number", None)}
 
 
+OWN_MODULES = ("joinedup", "linkage")
+
+
 def _first_line(exc: BaseException | None) -> str:
+    """The error's type, and its first line only when joinedup or linkage raised it: our messages name files,
+    rows, fields and counts, never a value. A library's may quote one (a conversion error quotes the string it
+    could not read, which on the link step is raw PII), so theirs stays in the task's log, not the alert log."""
     if exc is None:
         return "no exception recorded"
+    if not type(exc).__module__.startswith(OWN_MODULES):
+        return f"{type(exc).__name__} (message in the task's log)"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
 

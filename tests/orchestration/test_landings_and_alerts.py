@@ -52,9 +52,19 @@ def test_callbacks_write_alert_lines(zone: tuple[Path, Path]) -> None:
     class TI:
         dag_id, task_id, run_id, try_number = "journeys", "quality_gate", "asset_triggered__x", 2
 
-    alerts.task_failed({"ti": TI(), "exception": RuntimeError("suite fct_contacts: 3 expectations failed\nmore")})
+    from joinedup.quality.gate import GateFailed
+
+    alerts.task_failed({"ti": TI(), "exception": GateFailed("suite fct_contacts: 3 expectations failed\nmore")})
     alerts.missing_delivery({"ti": TI()}, "letter", ["2025-03-04"])
-    gate, missing = alerts.read_alerts()
+    TI.task_id = "link_contacts"  # a library's error may quote a raw value: only its type reaches the alert log
+    alerts.task_failed({"ti": TI(), "exception": ValueError("invalid literal for int() with base 10: 'Zoë Birch'")})
+    gate, missing, link = alerts.read_alerts()
     assert (gate["kind"], gate["dag_id"], gate["run_id"]) == ("quality_gate_failed", "journeys", "asset_triggered__x")
-    assert gate["message"] == "RuntimeError: suite fct_contacts: 3 expectations failed"
+    assert gate["message"] == "GateFailed: suite fct_contacts: 3 expectations failed"
+    assert (link["kind"], link["message"]) == ("task_failed", "ValueError (message in the task's log)")
+    assert "Zoë" not in alert_text(alerts.alert_log())
     assert (missing["kind"], missing["channel"], missing["days"]) == ("missing_delivery", "letter", ["2025-03-04"])
+
+
+def alert_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")

@@ -35,10 +35,6 @@ def trigger_journeys(world: World) -> str:
         "the triggered journeys run to appear")
 
 
-def task_state(world: World, run_id: str, task_id: str) -> str | None:
-    return world.task_state("journeys", run_id, task_id)
-
-
 def wait_run(world: World, run_id: str, timeout: float = 420) -> dict:
     def ended() -> dict | None:
         run = next(r for r in world.runs("journeys") if r["run_id"] == run_id)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.stack.conftest import PendingReference, World, assert_same_marts
-from tests.stack.faults import deliver_all, first_asset_run, litter, task_state, tries, wait_run
+from tests.stack.faults import deliver_all, first_asset_run, litter, tries, wait_run
 
 pytestmark = pytest.mark.stack
 
@@ -24,7 +24,8 @@ PRODUCER = "dbt_build.dbt_producer_watcher"
 def test_scheduler_killed_during_journeys(reference_batch: PendingReference, world: World) -> None:
     deliver_all(world)
     run_id = first_asset_run(world)
-    world.stack.wait_for(lambda: task_state(world, run_id, PRODUCER) == "running", 240, "dbt build to be running")
+    world.stack.wait_for(lambda: world.task_state("journeys", run_id, PRODUCER) == "running", 240,
+                         "dbt build to be running")
     time.sleep(3)  # well inside the build
     world.stack.kill("scheduler", signal.SIGKILL)
     time.sleep(5)

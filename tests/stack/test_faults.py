@@ -18,7 +18,6 @@ from tests.stack.faults import (
     deliver_all,
     first_asset_run,
     litter,
-    task_state,
     tries,
     trigger_journeys,
     wait_run,
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.stack
 def test_postgres_restarted_mid_run(reference_batch: PendingReference, world: World) -> None:
     deliver_all(world)
     run_id = first_asset_run(world)
-    world.stack.wait_for(lambda: task_state(world, run_id, "link_contacts") == "running", 240,
+    world.stack.wait_for(lambda: world.task_state("journeys", run_id, "link_contacts") == "running", 240,
                          "link_contacts to be running")
     world.stack.postgres.restart()
     # compose restarts a service that exits (restart: always); so does revive(), on every look
