@@ -31,7 +31,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from joinedup.simulate.handlegen_b import DEV_SEEDS, HELDOUT_SEEDS, SETTINGS, generate, wilson  # noqa: E402
+from joinedup.simulate.handlegen_b import (  # noqa: E402
+    DEV_SEEDS,
+    HELDOUT_SEEDS,
+    SETTINGS,
+    generate,
+    load_settings,
+    wilson,
+)
 from linkage.io import read_table, write_table  # noqa: E402
 
 BREAKDOWNS = (
@@ -40,6 +47,10 @@ BREAKDOWNS = (
     ("location form", "location_form"), ("location names a previous home", "location_moved"),
     ("age band", "age_band"), ("network", "platform"),
 )
+
+
+ORDER = {"age_band": tuple(load_settings()["age_bands"]), "root_family": ("R1", "R2", "R3", "R4", "R5"),
+         "digit_class": ("true_year", "misleading_year", "other", "none")}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -116,8 +127,10 @@ def report(df: pd.DataFrame, title: str) -> list[str]:
     for name, col in BREAKDOWNS:
         lines.append(f"-- by {name} (recall over register people's contacts; P over links made to them and from "
                      f"outsiders of that group)")
-        for key, g in df.groupby(df[col].astype(str), sort=True):
-            lines.append(score_line(str(key), g))
+        groups = dict(list(df.groupby(df[col].astype(str), sort=True)))
+        first = [k for k in ORDER.get(col, ()) if k in groups]
+        for key in first + [k for k in groups if k not in first]:
+            lines.append(score_line(key, groups[key]))
     lines.append("-- outsiders (every link is a false positive): links made / outsider contacts")
     for key, g in out.groupby("person_kind", sort=True):
         to_anchor = int((g["linked"] & (g["linked_to"] == g["anchor_citizen"])).sum())

@@ -1006,6 +1006,9 @@ def generate(register: pd.DataFrame, seed: int, n_contacts: int = 5000, setting:
         chosen.add(p.key)
         contact_accounts.extend((p, pl) for pl in _platforms(rng, cfg)[: n_reg - len(contact_accounts)])
     on = date.fromisoformat(cfg["reference_date"])
+    if len(contact_accounts) < n_reg:
+        raise ValueError(f"the register has too few people on social media for {n_reg} register-linked contacts "
+                         f"({len(contact_accounts)} possible): use a larger register or fewer contacts")
     age_cum = list(accumulate(pop["age_weights"][age_band(_age(d, on), cfg)] for d in pools.dobs))
     kinds = pop["outsider_kinds"]
     n = 0
