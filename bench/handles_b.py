@@ -5,12 +5,16 @@
     uv run python bench/handles_b.py --quick                            # one seed, a 5,000-citizen register
     uv run python bench/handles_b.py --seeds heldout --setting older_town   # ONLY for the final report (design 6.1)
 
-Per seed: `joinedup simulate` writes a register (the seed is also the register's), handlegen-B
-(joinedup/simulate/handlegen_b.py) makes handle-only social contacts for it (70% of them people on the register,
-30% outsiders, 35% of those hard negatives), and `joinedup link --register --contacts --out` links them, the
-documented contract a user runs. The register's verified handles (`known_handles`, made by the simulator) are
-blanked, so that no link comes from the other generator's handles. Scores count automatic links only (decision
-'matched'); a link from an outsider is a false positive.
+Per seed: `joinedup simulate` writes a register (the seed is also the register's) and `--days` of contacts on
+every channel, `joinedup ingest` reads them, and handlegen-B (joinedup/simulate/handlegen_b.py) makes handle-only
+social contacts for the register (70% of them people on the register, 30% outsiders, 35% of those hard
+negatives). The social contacts take the place of the simulation's own social channel, and `joinedup link
+--register --contacts --out` links all of them at once, the documented contract a user runs and the way
+`joinedup link-eval` links the simulator's social contacts: among the other channels, with a model trained
+without labels on that mix. `--alone` links the social contacts on their own instead (the model then trained on
+them alone). The register's verified handles (`known_handles`, made by the simulator) are blanked, so that no
+link comes from the other generator's handles. Only handlegen-B's contacts are scored. Scores count automatic
+links only (decision 'matched'); a link from an outsider is a false positive.
 
 Figures are printed per seed and pooled over the seeds, overall and by root family, digit kind, decoration,
 case, display-name form, location form, age band, network and outsider kind, with the share of false positives
@@ -46,11 +50,13 @@ BREAKDOWNS = (
     ("decorated", "decorated"), ("case", "case"), ("display-name form", "display_form"),
     ("location form", "location_form"), ("location names a previous home", "location_moved"),
     ("age band", "age_band"), ("network", "platform"),
+    ("how many citizens on the register have the true given and family name", "name_in_register"),
 )
 
 
 ORDER = {"age_band": tuple(load_settings()["age_bands"]), "root_family": ("R1", "R2", "R3", "R4", "R5"),
-         "digit_class": ("true_year", "misleading_year", "other", "none")}
+         "digit_class": ("true_year", "misleading_year", "other", "none"),
+         "name_in_register": ("unique", "2-3 share it", "4+ share it", "outsider")}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -65,19 +71,34 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "joinedup.cli", *args], check=True, capture_output=True, text=True)
 
 
-def run_seed(seed: int, setting: str, citizens: int, contacts: int, work: Path, model: Path | None) -> pd.DataFrame:
-    """One seed: register, contacts, `joinedup link`; returns the truth table with the link decisions joined."""
+def other_channels(sim: Path, lake: Path) -> pd.DataFrame:
+    """The simulation's contacts on every channel but social, through `joinedup ingest` (as linkage_eval reads them)."""
+    subprocess.run([sys.executable, "-m", "joinedup.cli", "ingest", "--exports", str(sim / "exports"), "--lake",
+                    str(lake)], check=False, capture_output=True)  # a quarantined row is not an error here
+    files = sorted((lake / "raw").glob("*/date=*/*.parquet"))
+    con = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+    return con[con["channel"] != "social"].reset_index(drop=True)
+
+
+def run_seed(seed: int, setting: str, citizens: int, contacts: int, days: int, alone: bool, work: Path,
+             model: Path | None) -> pd.DataFrame:
+    """One seed: register (and the other channels' contacts), handlegen-B's contacts, `joinedup link`; returns the
+    truth table with the link decisions joined."""
     t0 = time.perf_counter()
     sim = work / "sim"
-    _cli("simulate", "--out", str(sim), "--citizens", str(citizens), "--days", "1", "--seed", str(seed))
+    _cli("simulate", "--out", str(sim), "--citizens", str(citizens), "--days", str(1 if alone else days),
+         "--seed", str(seed))
     register = read_table(sim / "register" / "citizens.csv")
     register["known_handles"] = None  # the simulator's verified handles: not this generator's
+    others = pd.DataFrame() if alone else other_channels(sim, work / "lake")
     t1 = time.perf_counter()
     hs = generate(register, seed, contacts, setting)
     t2 = time.perf_counter()
     reg_path, con_path, out_path = work / "register.csv", work / "contacts.parquet", work / "links.parquet"
     write_table(register, reg_path)
-    write_table(hs.contacts, con_path)
+    linked = hs.contacts if alone else pd.concat([others, hs.contacts.astype(others.dtypes.to_dict())],
+                                                 ignore_index=True)
+    write_table(linked, con_path)
     write_table(hs.truth, work / "truth.csv")
     args = ["link", "--register", str(reg_path), "--contacts", str(con_path), "--out", str(out_path)]
     if model is not None:
@@ -87,10 +108,15 @@ def run_seed(seed: int, setting: str, citizens: int, contacts: int, work: Path, 
     links = read_table(out_path)[["contact_id", "citizen_id", "decision"]]
     df = hs.truth.merge(links.rename(columns={"citizen_id": "linked_to"}), on="contact_id", how="left")
     x = hs.contacts.loc[hs.contacts["platform"] == "x", "handle"].str.len()
-    print(f"seed {seed}: register {len(register):,}, contacts {len(hs.contacts):,} ({hs.accounts:,} accounts issued), "
-          f"settings {hs.settings_sha256[:12]}; X handle length mean {x.mean():.2f}; "
-          f"times: simulate {t1 - t0:.1f}s, generate {t2 - t1:.1f}s, link {t3 - t2:.1f}s", flush=True)
+    print(f"seed {seed}: register {len(register):,}; social contacts {len(hs.contacts):,} ({hs.accounts:,} accounts "
+          f"issued) linked {'alone' if alone else f'with {len(others):,} contacts of the other channels'}; "
+          f"settings {hs.settings_sha256[:12]}; X handle length mean {x.mean():.2f}; times: simulate"
+          f"{'' if alone else ' + ingest'} {t1 - t0:.1f}s, generate {t2 - t1:.1f}s, link {t3 - t2:.1f}s", flush=True)
     print(f"  {done.stdout.strip()}", flush=True)
+    names = register["given_name"].str.lower() + " " + register["family_name"].str.lower()
+    count = df["citizen_id"].map(pd.Series(names.map(names.value_counts()).to_numpy(), index=register["citizen_id"]))
+    df["name_in_register"] = pd.cut(count, [0, 1, 3, 10**9], labels=["unique", "2-3 share it", "4+ share it"])
+    df["name_in_register"] = df["name_in_register"].astype(object).where(count.notna(), "outsider")
     df["seed"] = seed
     return df
 
@@ -155,14 +181,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one seed (the first), a 5,000-citizen register")
     ap.add_argument("--citizens", type=int, default=20_000)
     ap.add_argument("--contacts", type=int, default=5_000, help="social contacts per seed (30%% outsiders)")
+    ap.add_argument("--days", type=int, default=60, help="days of the other channels' simulated contacts")
+    ap.add_argument("--alone", action="store_true",
+                    help="link the social contacts on their own (the model trained on them alone), not among the "
+                         "other channels' contacts")
     ap.add_argument("--model", type=Path, help="a linkage model JSON (else `joinedup link` trains one without labels)")
     ap.add_argument("--workdir", type=Path, help="keep each seed's register, contacts, truth and links here")
     ap.add_argument("--per-seed", action="store_true", help="also the full breakdown of every seed")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
-    citizens, contacts = args.citizens, args.contacts
+    citizens, contacts, days = args.citizens, args.contacts, args.days
     if args.quick:
-        seeds, citizens, contacts = seeds[:1], 5_000, 1_500
+        seeds, citizens, contacts, days = seeds[:1], 5_000, 1_500, 30
     if any(s in HELDOUT_SEEDS for s in seeds):
         print("NOTE: held-out seeds (design 6.1): for the final report only; set nothing from these figures.")
     t0 = time.perf_counter()
@@ -171,7 +201,7 @@ def main() -> None:
         for seed in seeds:
             work = (args.workdir or Path(tmp)) / f"{args.setting}-seed{seed}"
             work.mkdir(parents=True, exist_ok=True)
-            df = run_seed(seed, args.setting, citizens, contacts, work, args.model)
+            df = run_seed(seed, args.setting, citizens, contacts, days, args.alone, work, args.model)
             frames.append(df)
             if args.per_seed or len(seeds) == 1:
                 continue
@@ -180,8 +210,9 @@ def main() -> None:
     if args.per_seed and len(seeds) > 1:
         for seed, df in pooled.groupby("seed"):
             print("\n".join(report(df, f"seed {seed}, setting {args.setting}")))
-    title = f"setting {args.setting}, seeds {','.join(map(str, seeds))} pooled" if len(seeds) > 1 else \
-        f"setting {args.setting}, seed {seeds[0]}"
+    how = "linked alone" if args.alone else f"linked among {days} days of the other channels' contacts"
+    title = f"setting {args.setting}, seeds {','.join(map(str, seeds))} pooled, {how}" if len(seeds) > 1 else \
+        f"setting {args.setting}, seed {seeds[0]}, {how}"
     print("\n".join(report(pooled, title)))
     print(f"total {time.perf_counter() - t0:.0f}s for {len(seeds)} seed(s)")
 

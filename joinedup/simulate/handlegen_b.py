@@ -1082,7 +1082,8 @@ def generate(register: pd.DataFrame, seed: int, n_contacts: int = 5000, setting:
         truth_rows.append({"contact_id": cid, **truth[i]})
     con = pd.DataFrame(contacts).reindex(columns=list(CONTACT_COLUMNS))
     con["source_row"] = con["source_row"].astype("int64")
-    con["occurred_at"] = pd.to_datetime(con["occurred_at"], utc=True)
+    # the lake's TIMESTAMP: UTC without a zone, microseconds (docs/data-contract.md section 2)
+    con["occurred_at"] = pd.to_datetime(con["occurred_at"], utc=True).dt.tz_localize(None).astype("datetime64[us]")
     tru = pd.DataFrame(truth_rows).reindex(columns=list(TRUTH_COLUMNS))
     return HandleSet(con, tru, settings_sha256(cfg), len(accounts))
 
