@@ -43,6 +43,7 @@ from joinedup.simulate.handlegen_b import (  # noqa: E402
     load_settings,
     wilson,
 )
+from linkage.eval.evaluate import evidence_subsets  # noqa: E402
 from linkage.io import read_table, write_table  # noqa: E402
 
 BREAKDOWNS = (
@@ -51,12 +52,15 @@ BREAKDOWNS = (
     ("location form", "location_form"), ("location names a previous home", "location_moved"),
     ("age band", "age_band"), ("network", "platform"),
     ("how many citizens on the register have the true given and family name", "name_in_register"),
+    ("whether the contact's own evidence can identify its person (linkage.eval.evaluate.evidence_subsets)",
+     "evidence"),
 )
 
 
 ORDER = {"age_band": tuple(load_settings()["age_bands"]), "root_family": ("R1", "R2", "R3", "R4", "R5"),
          "digit_class": ("true_year", "misleading_year", "other", "none"),
-         "name_in_register": ("unique", "2-3 share it", "4+ share it", "outsider")}
+         "name_in_register": ("unique", "2-3 share it", "4+ share it", "outsider"),
+         "evidence": ("identifiable", "not identifiable", "outsider")}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -117,6 +121,10 @@ def run_seed(seed: int, setting: str, citizens: int, contacts: int, days: int, a
     count = df["citizen_id"].map(pd.Series(names.map(names.value_counts()).to_numpy(), index=register["citizen_id"]))
     df["name_in_register"] = pd.cut(count, [0, 1, 3, 10**9], labels=["unique", "2-3 share it", "4+ share it"])
     df["name_in_register"] = df["name_in_register"].astype(object).where(count.notna(), "outsider")
+    ident = evidence_subsets(register, hs.contacts, hs.truth[["contact_id", "citizen_id"]]).identifiable
+    df["evidence"] = df["contact_id"].map(pd.Series(ident.to_numpy(), index=hs.contacts["contact_id"].to_numpy()))
+    df["evidence"] = df["evidence"].map({True: "identifiable", False: "not identifiable"}).where(
+        df["citizen_id"].notna(), "outsider")
     df["seed"] = seed
     return df
 

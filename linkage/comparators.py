@@ -7,12 +7,14 @@ pairs in C across both cores.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
-from linkage.handles import same_account
+from linkage.handles import same_account, split_network
 from linkage.names import nickname_equivalent
 
 WORKERS = -1
@@ -133,6 +135,22 @@ def town(a, b) -> np.ndarray:
     return _levels(m, [(2, a == b), (1, jw >= 0.9)])
 
 
+def location(kind, town, district, b_town, b_district) -> np.ndarray:
+    """A profile's location (read by linkage.places) against the register's town and postcode district.
+
+    4 the same town, 3 the same postcode district, 2 in the area without naming another town (the county,
+    'nr Leeds', or the city that names the whole area), 1 another town or district of the area, 0 somewhere
+    outside the area. -1 when the location names nothing known (a joke, the country): no evidence either way.
+    """
+    k, t, d, bt, bd = _arr(kind), _arr(town), _arr(district), _arr(b_town), _arr(b_district)
+    m = _present(k) & (_present(bt) | _present(bd))
+    same_town = _present(t, bt) & (t == bt)
+    return _levels(m, [(4, ((k == "town") | (k == "city")) & same_town),
+                       (3, (k == "district") & _present(d, bd) & (d == bd)),
+                       (2, (k == "area") | (k == "near") | (k == "city")),
+                       (1, (k == "town") | (k == "district"))])
+
+
 def reference(a, b) -> np.ndarray:
     """2 exact, 1 one edit on a code of 5+ characters (a mistyped account number), 0 different."""
     a, b = _arr(a), _arr(b)
@@ -175,7 +193,7 @@ def handle_name(skip, forename, canon, surnames, initials, b_given, b_canon, b_f
         g_ok = f[i] is not None and (f[i] == given or c[i] == bc[i] or nickname_equivalent(f[i], given))
         sur = s[i].split("|") if s[i] else []
         inits = ini[i].split("|") if ini[i] else []
-        s_full = any(t == fam or (len(fam) >= 3 and t.startswith(fam)) for t in sur)
+        s_full = any(t == fam or _surname_then_word(t, fam) for t in sur)
         s_prefix = s_full or any(len(t) >= 2 and fam.startswith(t) for t in sur)
         s_init = fam[:1] in inits
         # only a token that is someone's surname contradicts; 'happy', 'united', 'gardener' are words
@@ -193,6 +211,48 @@ def handle_name(skip, forename, canon, surnames, initials, b_given, b_canon, b_f
         elif f[i] is None and s_prefix and not inits:
             lv[i] = 1
     return lv
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _beyond_name(plain: str, given: str, family: str) -> str:
+    """What a user-name holds besides the person's names: 'jhayward91' for John Hayward -> '91'."""
+    out = plain.replace(family, "", 1) if family else plain
+    out = out.replace(given, "", 1) if given else out
+    if given and out[:1] == given[:1] and plain.startswith(given[:1] + family):
+        out = out[1:]  # the initial of jhayward
+    return out
+
+
+def email_handle(handle, email, b_given, b_family) -> np.ndarray:
+    """Whether a handle reuses the citizen's e-mail user-name beyond the name itself (people reuse one 'root'
+    across accounts: Perito et al., PETS 2011): 1 the same extra ('deanmitchell64' and deanmitchell64@..., both
+    '64'), 0 different extras. Only what is not the name is compared, since the name comparisons already count
+    the name: 'lukedavies' against luke.davies@... would count Luke Davies twice, and a namesake just the same.
+    -1 when either side holds nothing but the name. Separators and case are ignored: X allows neither '.' nor
+    '-'."""
+    h, e, bg, bf = _arr(handle), _arr(email), _arr(b_given), _arr(b_family)
+    m = _present(h, e)
+    lv = np.where(m, -1, -1).astype(np.int8)
+    for i in np.flatnonzero(m):
+        g = _plain(bg[i]) if isinstance(bg[i], str) else ""
+        f = _plain(bf[i]) if isinstance(bf[i], str) else ""
+        a = _beyond_name(_plain(split_network(h[i])[1]), g, f)
+        b = _beyond_name(_plain(e[i].partition("@")[0]), g, f)
+        if len(a) >= 2 and len(b) >= 2:
+            lv[i] = 1 if a == b else 0
+    return lv
+
+
+def _surname_then_word(token: str, family: str) -> bool:
+    """'smithleeds', 'smithy_x' read whole: the surname run into a filler or forename. Not 'hunter' for Hunt or
+    'wallace' for Wall: a longer name that happens to start with the surname is another name."""
+    from linkage.handles import FILLERS, is_forename
+
+    rest = token[len(family):]
+    return len(family) >= 3 and token.startswith(family) and bool(rest) and (rest in FILLERS or is_forename(rest))
 
 
 def handle_year(has_dob, years, b_year) -> np.ndarray:

@@ -50,7 +50,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                cmp.postcode, ("different", "district", "sector", "exact"), "postcode"),
     Comparison("address", ("address",), ("address",), cmp.address, ("different", "similar", "close", "exact")),
     Comparison("town", ("town",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
-    Comparison("location", ("location",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
+    Comparison("location", ("loc_kind", "location", "loc_district"), ("town", "pc_district"), cmp.location,
+               ("elsewhere", "other_town", "area", "district", "town"), "town"),
     Comparison("email", ("email",), ("email",), cmp.exact, ("different", "exact")),
     Comparison("phone", ("phone",), ("phone",), cmp.phone, ("different", "landline", "mobile")),
     Comparison("reference", ("ref",), ("ref",), cmp.reference, ("different", "one_typo", "exact")),
@@ -62,8 +63,12 @@ COMPARISONS: tuple[Comparison, ...] = (
                ("given", "given_canon", "family"), cmp.handle_name,
                HANDLE_LEVELS, "name_key", HANDLE_TF),
     Comparison("handle_year", ("has_dob", "h_years"), ("dob_year",), cmp.handle_year, ("different", "year")),
+    Comparison("email_handle", ("handle",), ("email", "given", "family"), cmp.email_handle,
+               ("different_extra", "same_extra")),
 )
 NAMES = tuple(c.name for c in COMPARISONS)
+# What a contact can carry beyond a public profile; with none of it, the contact is profile-only.
+PERSONAL = ["dob", "postcode", "address", "email", "phone", "ref", "case_ref"]
 
 
 class LevelFeature(BaseCompareFeature):
@@ -82,6 +87,8 @@ def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
     # handle and e-mail user-name evidence stand in for a name only when there is none
     con["skip_handle_name"] = con["has_name"] | (con["h_source"] != "handle")
     con["skip_email_name"] = con["has_name"] | (con["h_source"] != "email")
+    # a public profile and nothing else: its person is less often a citizen (linkage.model.Model.p_in_profile)
+    con["profile_only"] = (con["h_source"] == "handle") & con[PERSONAL].isna().all(axis=1)
     return con
 
 

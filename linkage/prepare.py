@@ -12,6 +12,7 @@ import pandas as pd
 from linkage.blocking import register_keys, register_multi_keys
 from linkage.handles import set_register_lexicon
 from linkage.model import tf_tables
+from linkage.places import set_register_towns
 from linkage.protection import register_fanout
 from linkage.settings import LinkSettings, load_settings
 from linkage.standardise import standardise
@@ -31,9 +32,10 @@ class PreparedRegister:
         return len(self.std)
 
     def teach_lexicon(self) -> PreparedRegister:
-        """Teach the handle decomposer this register's names; contacts must be standardised after this (also
+        """Teach the handle decomposer this register's names, and the location reader its towns; contacts must be standardised after this (also
         when the register comes prepared from linkage.register_cache, in a fresh process)."""
         set_register_lexicon(self.std["given"].dropna().unique(), self.std["family"].dropna().unique())
+        set_register_towns(self.std["town"].dropna().unique())
         return self
 
 

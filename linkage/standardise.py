@@ -18,13 +18,14 @@ from linkage.handles import decompose, is_forename, network_name, qualified_hand
 from linkage.mentions import account_refs_in_text, case_refs_in_text, signature_name
 from linkage.names import canonical, clean_name, family_key, map_unique, soundex
 from linkage.phones import phones_in_text, to_e164
+from linkage.places import location_fields
 from linkage.postcodes import parse_postcode, postcodes_in_text
 from linkage.protection import is_junk
 from linkage.settings import EdgePolicy, load_settings
 
 STD_COLUMNS = [
     "id", "given", "given_canon", "family", "family_sx", "name_key", "name_key3", "initial_key", "given_initial_key", "dob", "dob_year", "postcode", "pc_district",
-    "pc_sector", "address", "house_no", "town", "location", "email", "phone", "ref", "handle", "known_handles",
+    "pc_sector", "address", "house_no", "town", "location", "loc_kind", "loc_district", "email", "phone", "ref", "handle", "known_handles",
     "h_source", "h_forename", "h_canon", "h_surnames", "h_initials", "h_years", "case_ref", "m_email", "m_phone",
     "m_postcode",
 ]
@@ -169,8 +170,10 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True, policy: 
     out["address"] = map_unique(_col(df, "address_line"), _address)
     out["house_no"] = out["address"].str.extract(r"(\d+)", expand=False).astype(object)
     out["town"] = map_unique(_col(df, "town"), _town)
-    # a social profile's location is often a city or region, not the register's town: kept apart
-    out["location"] = map_unique(_col(df, "location"), _town)
+    # a social profile's location names a town, a district, the area, somewhere else or nothing (a joke):
+    # read as a place (linkage.places), kept apart from the contact's own town
+    out[["loc_kind", "location", "loc_district"]] = _parts(_col(df, "location"), location_fields,
+                                                           ["loc_kind", "location", "loc_district"])
 
     email_raw = _col(df, "email")
     out["email"] = map_unique(email_raw, normalise_email)
