@@ -172,7 +172,7 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
         carriers = np.unique(random_pairs.get_level_values(0).to_numpy()[random_levels[:, j] >= 0])
         if 0 < (random_levels[:, j] >= 0).sum() < n_random // 4:
             extra = pd.MultiIndex.from_arrays([rng.choice(carriers, n_random), rng.integers(0, reg.size, n_random)])
-            u[name] = estimate_u(compare_pairs(extra, con, reg.std))[name]
+            u[name] = estimate_u(compare_pairs(extra, con, reg.std, only=(name,)))[name]
     sample = con if len(con) <= max_contacts else con.sample(max_contacts, random_state=seed)
     sample = sample.reset_index(drop=True)
     sessions = []
