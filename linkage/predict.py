@@ -55,7 +55,7 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
     Returns (one row per contact, rejected-edge audit, counters).
     """
     con = prepare_contacts(con.reset_index(drop=True))
-    pairs = candidate_pairs(con, reg.std, reg.keys, reg.multi)
+    pairs = candidate_pairs(con, reg.std, reg.keys, reg.multi, reg.index())
     ci = pairs.get_level_values(0).to_numpy()
     ri = pairs.get_level_values(1).to_numpy()
     con_ids, reg_ids = con["id"].to_numpy(), reg.std["id"].to_numpy()

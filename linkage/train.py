@@ -133,12 +133,12 @@ TRAINING_RULES: tuple[tuple[str, frozenset[str]], ...] = (
 
 def _training_pairs(rule: str, con: pd.DataFrame, reg: PreparedRegister) -> pd.MultiIndex:
     if rule == "known_handle":
-        c, r = known_handle_pairs(con, reg.std)
+        c, r = known_handle_pairs(con, reg.std, reg.index())
     elif rule.startswith("h_"):
-        got = handle_pairs(con, reg.keys, rules=(rule,), multi=reg.multi)
+        got = handle_pairs(con, reg.keys, rules=(rule,), multi=reg.multi, index=reg.index())
         c, r = got[0] if got else (np.empty(0, np.int64), np.empty(0, np.int64))
     elif rule == "given_family":
-        c, r = forename_pairs(con, reg.multi, rules=("given_family",))[0]
+        c, r = forename_pairs(con, reg.multi, rules=("given_family",), index=reg.index())[0]
     else:
         rk = reg.std[rule]
         right = rk.where(rk.map(rk.value_counts()) <= reg.max_block, None).to_frame("key")
@@ -187,7 +187,7 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
         sessions.append((levels, post, m_s))
     m = combine_sessions(sessions)
     model = Model(m=m, u=u)
-    pairs = candidate_pairs(sample, reg.std, reg.keys, reg.multi)
+    pairs = candidate_pairs(sample, reg.std, reg.keys, reg.multi, reg.index())
     levels = compare_pairs(pairs, sample, reg.std)
     bits = pair_weights(model, levels, pairs.get_level_values(1).to_numpy(), reg.tf).sum(axis=1)
     model.p_in_register = _estimate_p_in(sample, pairs.get_level_values(0).to_numpy(), bits, reg.size)
