@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from linkage import comparators as cmp
+from linkage.valuecodes import cached_tuple_codes, distinct_pairs
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,10 @@ def compare_pairs(pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame,
     """int8 level matrix (n_pairs x n_comparisons), columns in COMPARISONS order.
 
     pairs: (contact row, register row) labels of frames indexed 0..n-1. only: the comparisons to compute
-    (training's extra u samples need one each); the others are left at -1, no evidence. Each comparator gets
-    its columns taken at the pairs' positions as object arrays: the same values recordlinkage's Compare hands
-    it, without the per-feature frame reindexing that cost more than some comparisons.
+    (training's extra u samples need one each); the others are left at -1, no evidence. Each comparator runs
+    once per distinct tuple of the values it reads (linkage.valuecodes) and its levels are broadcast to the
+    pairs: the same levels as comparing every pair, at a fraction of the cost. Neither frame may be changed
+    in place while it is being compared (the codes of its values are kept with it).
     """
     todo = [j for j, c in enumerate(COMPARISONS) if only is None or c.name in only]
     if only is not None and {"given_name", "family_name"} & set(only):  # the swap credit reads both
@@ -92,17 +94,13 @@ def compare_pairs(pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame,
         return levels
     ci = pairs.get_level_values(0).to_numpy(np.int64)
     ri = pairs.get_level_values(1).to_numpy(np.int64)
-    taken: dict[tuple[str, str], np.ndarray] = {}
-
-    def column(side: str, name: str) -> np.ndarray:
-        if (side, name) not in taken:
-            frame, pos = (con, ci) if side == "c" else (reg, ri)
-            taken[(side, name)] = frame[name].to_numpy(dtype=object)[pos]
-        return taken[(side, name)]
-
     for j in todo:
         c = COMPARISONS[j]
-        levels[:, j] = c.fn(*[column("c", x) for x in c.left], *[column("r", x) for x in c.right])
+        first, inverse = distinct_pairs(cached_tuple_codes(con, c.left)[ci], cached_tuple_codes(reg, c.right)[ri])
+        rc, rr = ci[first], ri[first]
+        values = [con[x].to_numpy(dtype=object)[rc] for x in c.left] + \
+            [reg[x].to_numpy(dtype=object)[rr] for x in c.right]
+        levels[:, j] = np.asarray(c.fn(*values), dtype=np.int8)[inverse]
     if only is None or NAMES.index("given_name") in todo:
         _credit_swapped_names(levels, pairs, con, reg)
     return levels
