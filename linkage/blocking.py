@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from linkage.valuecodes import str_unique
+
 
 def _cat(*cols: pd.Series) -> pd.Series:
     """'a|b' keys, null when any part is null."""
@@ -26,7 +28,7 @@ def _cat(*cols: pd.Series) -> pd.Series:
 
 
 def _initial(s: pd.Series) -> pd.Series:
-    return s.str[:1].where(s.notna(), None)
+    return str_unique(s, lambda x: x.str[:1]).where(s.notna(), None)
 
 
 @dataclass(frozen=True)
@@ -188,11 +190,11 @@ def forename_variants(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _forename_keys(std: pd.DataFrame, forename: str, rules: list[str]) -> dict[str, pd.DataFrame]:
     """Per rule: a frame of (k: hashed key, p: row position), one row per forename variant."""
     pos, var = forename_variants(std[forename])
-    sub = std.iloc[pos].reset_index(drop=True)
+    sub = std[["dob", "dob_year", "family", "family_sx"]].iloc[pos].reset_index(drop=True)  # not every column
     v = pd.Series(var, dtype=object)
     year = sub["dob_year"].astype(object).where(sub["dob_year"].notna(), None)
     fam = sub["family"]
-    fam3 = fam.str[:3].where(fam.notna(), None)
+    fam3 = str_unique(fam, lambda x: x.str[:3]).where(fam.notna(), None)
     parts = {
         "given_dob": (sub["dob"],), "given_family": (sub["family_sx"],), "given_family3": (fam3,),
         "h_name": (fam,), "h_name3": (fam3,), "h_name3_year": (fam3, year),
