@@ -10,6 +10,7 @@ without labels, Splink-style. What it returns is learned data (linkage.model.Mod
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,16 @@ def _training_pairs(rule: str, con: pd.DataFrame, reg: PreparedRegister) -> pd.M
     return pd.MultiIndex.from_arrays([c, r])
 
 
+@dataclass(frozen=True)
+class SampleScores:
+    """What training compared of its contacts that scoring would compare again: the contacts (standardised,
+    with prepare_contacts' columns), their candidate pairs over their positions, and the pairs' levels."""
+
+    con: pd.DataFrame
+    pairs: pd.MultiIndex
+    levels: np.ndarray
+
+
 def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max_contacts: int = 50_000,
           seed: int = 0) -> Model:
     """Unsupervised model, Splink-style.
@@ -157,6 +168,13 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
     comparisons its rule fixes, combined; then the share of contacts in the register by
     fixed-point on the contacts' best candidates.
     """
+    return train_scored(reg, con, n_random, max_contacts, seed)[0]
+
+
+def train_scored(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max_contacts: int = 50_000,
+                 seed: int = 0) -> tuple[Model, SampleScores | None]:
+    """train(), and when it trained on all of `con` (at most max_contacts), the candidate pairs and levels it
+    compared them on: link() scores those contacts with them instead of blocking and comparing them again."""
     rng = np.random.default_rng(seed)
     con = prepare_contacts(con.reset_index(drop=True))
     random_pairs = pd.MultiIndex.from_arrays([rng.integers(0, len(con), n_random),
@@ -170,8 +188,7 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
         if 0 < (random_levels[:, j] >= 0).sum() < n_random // 4:
             extra = pd.MultiIndex.from_arrays([rng.choice(carriers, n_random), rng.integers(0, reg.size, n_random)])
             u[name] = estimate_u(compare_pairs(extra, con, reg.std, only=(name,)))[name]
-    sample = con if len(con) <= max_contacts else con.sample(max_contacts, random_state=seed)
-    sample = sample.reset_index(drop=True)
+    sample = con if len(con) <= max_contacts else con.sample(max_contacts, random_state=seed).reset_index(drop=True)
     sessions = []
     for rule, learns in TRAINING_RULES:
         pairs = _training_pairs(rule, sample, reg)
@@ -190,7 +207,7 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
     model.p_in_register = _estimate_p_in(sample, pairs.get_level_values(0).to_numpy(), bits, reg.size)
     model.trained_on = {"register": reg.size, "contacts": len(sample), "pairs": len(pairs),
                         "em_sessions": len(sessions)}
-    return model
+    return model, (SampleScores(con, pairs, levels) if sample is con else None)
 
 
 MIN_NAMED_FOR_P_IN = 200
