@@ -60,7 +60,7 @@ def calibrate_on(sim: Path, lake: Path, out: Path, meta: dict) -> None:
 
     reg, con, truth = simulated(sim, lake)
     links = link(reg, con)
-    frame = context_frame(con, links)
+    frame = context_frame(con, links, reg)
     person = frame["contact_id"].map(truth.drop_duplicates("contact_id").set_index("contact_id")["person_key"])
     model = calibrate(frame, person, load_settings().context)
     model.trained_on.update(meta)

@@ -41,7 +41,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rapidfuzz.distance import JaroWinkler
+
+from linkage.handles import is_forename
 from linkage.io import write_private_text
+from linkage.names import clean_name, nickname_equivalent
 from linkage.postcodes import parse_postcode, postcodes_in_text
 from linkage.settings import ContextPolicy
 
@@ -56,9 +60,12 @@ HANDLED = frozenset({"answered", "responded", "submitted"})
 # what a frame given to `context_joins` holds, per contact
 # (optional: person_size, the person's contacts in the whole history when the frame holds only a window of it;
 # states_name, whether the contact gives a name, which makes it someone the register might know: never an orphan)
+# forename, the forename a contact states (a name field or a profile's display name), and citizen_forename, the
+# register's forename of the contact's citizen: a candidate whose forename differs from the orphan's is someone else
 FRAME_COLUMNS = ["contact_id", "channel", "service", "occurred_at", "outcome", "district", "person_id",
-                 "citizen_id", "decision", "states_name"]
+                 "citizen_id", "decision", "states_name", "forename", "citizen_forename"]
 NAME_COLUMNS = ("given_name", "family_name", "full_name")
+FORENAME_SIMILAR = 0.8  # as linkage/settings.yml's names.forename_similar: a typo is the same name
 JOIN_COLUMNS = ["contact_id", "person_id", "anchor_contact_id", "probability", "context"]
 MIN_PROB = 1e-4
 
@@ -118,9 +125,31 @@ def district_of(postcode: object, text: object) -> str | None:
     return None
 
 
-def context_frame(contacts: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+def stated_forename(*texts: object) -> str | None:
+    """The first word of the first text that is a known forename ('Sandy 🌻' -> 'sandy'; 'Watcher Fan' -> None)."""
+    for t in texts:
+        cleaned = clean_name(t)
+        if cleaned:
+            tok = cleaned.split(" ")[0]
+            if len(tok) >= 2 and is_forename(tok):
+                return tok
+    return None
+
+
+def forenames_differ(a: object, b: object) -> bool:
+    """Two stated forenames that cannot be one person's: not equal, not a nickname or short form of the other,
+    not a typo of it. Unknown on either side differs from nothing."""
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    return not (a == b or a.startswith(b) or b.startswith(a) or nickname_equivalent(a, b)
+                or JaroWinkler.normalized_similarity(a, b) >= FORENAME_SIMILAR)
+
+
+def context_frame(contacts: pd.DataFrame, links: pd.DataFrame,
+                  register: pd.DataFrame | None = None) -> pd.DataFrame:
     """FRAME_COLUMNS from landed contacts (contact_id, channel, service, occurred_at, outcome, and postcode /
-    message_text when they have them) and their links (contact_id, person_id, citizen_id, decision)."""
+    message_text / names when they have them), their links (contact_id, person_id, citizen_id, decision) and the
+    register (citizen_id, given_name) for the forename of each linked contact's citizen."""
     c = contacts.reset_index(drop=True)
     col = (lambda n: c[n] if n in c else pd.Series(None, index=c.index, dtype=object))  # noqa: E731
     out = pd.DataFrame({
@@ -130,9 +159,15 @@ def context_frame(contacts: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
         "district": [district_of(p, t) for p, t in zip(col("postcode"), col("message_text"))],
         "states_name": np.logical_or.reduce([col(n).fillna("").astype(str).str.strip().ne("").to_numpy()
                                              for n in NAME_COLUMNS]),
+        "forename": [stated_forename(g, f, d) for g, f, d in zip(col("given_name"), col("full_name"),
+                                                                  col("display_name"))],
     })
     lk = links[["contact_id", "person_id", "citizen_id", "decision"]].drop_duplicates("contact_id")
-    return out.merge(lk, on="contact_id", how="left")[FRAME_COLUMNS]
+    out = out.merge(lk, on="contact_id", how="left")
+    names = {} if register is None else dict(zip(register["citizen_id"], register["given_name"]))
+    out["citizen_forename"] = [stated_forename(names.get(c)) if isinstance(c, str) else None
+                               for c in out["citizen_id"]]
+    return out[FRAME_COLUMNS]
 
 
 def without_context(explanation: object) -> object:
@@ -193,6 +228,14 @@ def candidates(frame: pd.DataFrame, policy: ContextPolicy,
     pairs["abs_gap"] = pairs["gap_h"].abs()
     ids = frame["contact_id"].to_numpy()
     pairs["anchor_id"] = ids[pairs["anchor"].to_numpy()]
+    # a candidate whose forename (the citizen's, else the anchor contact's own) differs from one the orphan
+    # states is someone else: a profile saying 'Darren' is not Susan's unanswered post
+    if "forename" in frame:
+        mine = frame["forename"].to_numpy()[pairs["orphan"].to_numpy()]
+        cf = frame["citizen_forename"] if "citizen_forename" in frame else pd.Series(None, index=frame.index)
+        theirs = cf.where(cf.notna(), frame["forename"]).to_numpy()[pairs["anchor"].to_numpy()]
+        other = np.array([forenames_differ(x, y) for x, y in zip(mine, theirs)], dtype=bool)
+        pairs = pairs[~other]
     pairs = (pairs.sort_values(["orphan", "person", "abs_gap", "anchor_id"])
              .drop_duplicates(["orphan", "person"]).reset_index(drop=True))
     n = pairs.groupby("orphan").size()

@@ -29,7 +29,7 @@ from linkage.state import State
 CONTEXT_FILE = "context_links.parquet"
 STORED_COLUMNS = ["contact_id", "anchor_contact_id", "probability", "context"]
 _RAW_COLUMNS = ("contact_id", "channel", "service", "occurred_at", "outcome", "postcode", "message_text",
-                "given_name", "family_name", "full_name")
+                "given_name", "family_name", "full_name", "display_name")
 
 
 def _stored(path: Path) -> pd.DataFrame:
@@ -44,11 +44,21 @@ def _write(path: Path, df: pd.DataFrame) -> None:
     tmp.replace(path)
 
 
+def register_forenames(con: duckdb.DuckDBPyConnection, register_path: Path) -> pd.DataFrame:
+    """citizen_id, given_name of the register (CSV or Parquet), for the forename guard (linkage.context)."""
+    p = str(register_path).replace("'", "''")
+    source = f"read_parquet('{p}')" if register_path.suffix.lower() == ".parquet" \
+        else f"read_csv('{p}', all_varchar = true, header = true)"
+    return con.execute(f"select cast(citizen_id as varchar) as citizen_id, cast(given_name as varchar) as given_name "
+                       f"from {source}").df()
+
+
 def decide_context(con: duckdb.DuckDBPyConnection, state_dir: Path, fresh_links: Path, settings: LinkSettings,
-                   forbidden: dict[str, frozenset[str]], model: ContextModel | None = None) -> pd.DataFrame:
+                   forbidden: dict[str, frozenset[str]], register: pd.DataFrame | None = None,
+                   model: ContextModel | None = None) -> pd.DataFrame:
     """Bring `state_dir/context_links.parquet` up to date after a run that (re-)linked the contacts of
     `fresh_links`; returns the table. `con` holds `raw` (every landed contact); `forbidden` the review rejections
-    (contact id -> citizens)."""
+    (contact id -> citizens); `register` citizen_id and given_name (register_forenames)."""
     path = state_dir / CONTEXT_FILE
     old = _stored(path)
     persons = state_dir / "persons.parquet"
@@ -76,11 +86,12 @@ def decide_context(con: duckdb.DuckDBPyConnection, state_dir: Path, fresh_links:
                            where r.occurred_at >= ? order by r.occurred_at, r.contact_id""",
                        [earliest - 2 * window]).df()
     rows = rows.astype(object).where(rows.notna(), None)
-    frame = context_frame(rows, rows).assign(person_size=rows["person_size"].astype(float).to_numpy())
+    frame = context_frame(rows, rows, register).assign(person_size=rows["person_size"].astype(float).to_numpy())
     decide = (frame["occurred_at"] >= pd.Timestamp(earliest - window, tz="UTC")).to_numpy()
     joins = context_joins(frame, model or ContextModel.load(), policy, forbidden, decide)
     redecided = set(frame["contact_id"].to_numpy()[decide])
-    out = pd.concat([kept[~kept["contact_id"].isin(redecided)], joins[STORED_COLUMNS]], ignore_index=True)
+    parts = [x for x in (kept[~kept["contact_id"].isin(redecided)], joins[STORED_COLUMNS]) if len(x)]
+    out = pd.concat(parts, ignore_index=True) if parts else old.iloc[0:0]
     out = out.sort_values("contact_id", ignore_index=True)
     if not out.equals(old.sort_values("contact_id", ignore_index=True)):
         _write(path, out)

@@ -26,6 +26,7 @@ from joinedup.identity.context_step import (
     context_view,
     decide_context,
     forbidden_of,
+    register_forenames,
     store_context,
 )
 from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, known_keys
@@ -129,7 +130,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
         with duckdb.connect() as con:  # context: which journey each contact nobody can identify belongs to
             _raw_view(con, lake)
             decide_context(con, state_dir, fresh_path, settings or load_settings(),
-                           forbidden_of(load_state(state_dir, key)))
+                           forbidden_of(load_state(state_dir, key)), register_forenames(con, register_path))
         with duckdb.connect() as con:
             _raw_view(con, lake)
             attach_stored_links(con, identity)
