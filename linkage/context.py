@@ -40,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from rapidfuzz.distance import JaroWinkler
 
 from linkage.handles import is_forename
@@ -204,7 +203,7 @@ def candidates(frame: pd.DataFrame, policy: ContextPolicy,
     t = ((frame["occurred_at"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
     window = policy.window_hours
     parts = []
-    for service, idx in frame.groupby("service", sort=True).indices.items():
+    for idx in frame.groupby("service", sort=True).indices.values():
         a = idx[anchor[idx]]
         o = idx[orphan[idx]]
         if not len(a) or not len(o):

@@ -45,28 +45,29 @@ CONTACTS = [
 ]
 
 
-def _land(lake: Path, register: Path) -> None:
+def _land(lake: Path, register: Path, contacts: list[tuple] = CONTACTS, day: str = "2025-03-03",
+          text: str | None = None) -> None:
     pd.DataFrame(CITIZENS, columns=["citizen_id", "given_name", "family_name", "date_of_birth", "postcode",
                                     "phone"]).to_csv(register, index=False)
     people = {c[0]: c for c in CITIZENS}
     rows = []
-    for n, (cid, channel, service, at, outcome, who) in enumerate(CONTACTS, start=1):
+    for n, (cid, channel, service, at, outcome, who) in enumerate(contacts, start=1):
         person = people.get(who)
         rows.append({
             "contact_id": cid, "channel": channel, "platform": "x" if channel == "social" else None,
             "source_system": cid.split(":")[0], "source_file": f"{channel}/2025-03-03/x", "source_row": n,
-            "direction": "inbound", "service": service, "occurred_at": pd.Timestamp(f"2025-03-03 {at}"),
-            "first_response_at": pd.Timestamp(f"2025-03-03 {at}") if outcome == "answered" else pd.NaT,
+            "direction": "inbound", "service": service, "occurred_at": pd.Timestamp(f"{day} {at}"),
+            "first_response_at": pd.Timestamp(f"{day} {at}") if outcome == "answered" else pd.NaT,
             "resolved_at": pd.NaT, "outcome": outcome, "wait_seconds": 30, "handle_seconds": 200, "case_ref": None,
             "given_name": person[1] if person else None, "family_name": person[2] if person else None,
             "full_name": f"{person[1]} {person[2]}" if person else None, "date_of_birth": None,
             "postcode": person[4] if person else None, "address_line": None, "email": None,
             "phone": person[5] if person else None, "handle": None if person else who,
-            "display_name": None, "location": None, "message_text": None, "reference_id": None,
+            "display_name": None, "location": None, "message_text": None if person else text, "reference_id": None,
         })
     df = pd.DataFrame(rows)
     for channel, part in df.groupby("channel"):
-        folder = private_dir(lake / "raw" / channel / "date=2025-03-03", root=lake / "raw")
+        folder = private_dir(lake / "raw" / channel / f"date={day}", root=lake / "raw")
         part.to_parquet(folder / "part-0.parquet", index=False)
         make_private(folder / "part-0.parquet")
 
@@ -174,6 +175,25 @@ def test_a_review_rejection_keeps_the_contact_out_of_that_citizens_journey(world
     assert "context" not in json.loads(_links(identity).loc["social-inbox:S3", "explanation"])
     # the other join stands
     assert published.loc["social-inbox:S1", "link_decision"] == "context"
+
+
+def test_an_evening_post_joins_the_journey_of_the_next_mornings_call_in_the_next_days_run(tmp_path: Path) -> None:
+    """The issue's case, day by day: an unanswered post at 21:40 about a missed bin (its postcode in the message),
+    linked alone that night; a call from a known mobile at 08:05 next morning about the missed bin, from the same
+    postcode district. The morning's run re-decides the evening's post."""
+    lake, identity, register = tmp_path / "lake", tmp_path / "identity", tmp_path / "citizens.csv"
+    _land(lake, register, [("social-inbox:E1", "social", "waste", "21:40", "no_response", "@sunnydaze77")],
+          "2025-03-03", text="Bins on our street not collected again LS6 1AA")
+    run_link_step(lake, identity, register, KEY, settings=load_settings())
+    assert _published(lake, identity).loc["social-inbox:E1", "link_decision"] == "unmatched"
+    _land(lake, register, [("telephony-cdr:M1", "phone", "waste", "08:05", "answered", "C1")], "2025-03-04")
+    run_link_step(lake, identity, register, KEY, settings=load_settings())
+    published, links = _published(lake, identity), _links(identity)
+    assert published.loc["social-inbox:E1", "link_decision"] == "context"
+    assert published.loc["social-inbox:E1", "person_key"] == published.loc["telephony-cdr:M1", "person_key"]
+    assert links.loc["social-inbox:E1", "citizen_id"] is None
+    ctx = json.loads(links.loc["social-inbox:E1", "explanation"])["context"]
+    assert ctx["evidence"]["district"]["level"] == "agree" and ctx["gap_hours"] == pytest.approx(10 + 25 / 60, abs=0.01)
 
 
 def test_context_off_joins_nothing(tmp_path: Path) -> None:
