@@ -19,7 +19,7 @@ Who takes part:
   contact already has a person);
 - an *anchor* is a contact whose person is a citizen or holds two contacts or more.
 An orphan is compared with each candidate person: one whose anchor contacts include one about the same service
-within `window_hours`; the nearest such contact in time stands for the person.
+within `window_hours`; the contact that best explains the orphan stands for the person.
 
 The probability is the posterior over "which candidate, if any", as linkage.model.contact_posterior does for
 register candidates: with n candidates, P(k) = (p/n) BF_k / ((1 - p) + (p/n) sum BF), where p is the learned share
@@ -49,8 +49,12 @@ from linkage.postcodes import parse_postcode, postcodes_in_text
 from linkage.settings import ContextPolicy
 
 PACKAGED_MODEL = Path(__file__).with_name("context_model.json")
-MODEL_VERSION = 1
-FEATURES = ("gap", "channels", "earlier_outcome", "district")
+MODEL_VERSION = 2
+# Every level is read given the orphan's channel (or the direction), because what is usual around a contact depends
+# on what it is: after a social post a call is common for anyone, so only m and u *given a social post* say whether
+# this call is the poster's. What the orphan alone says (its channel and outcome) only moves the prior, p.
+FEATURES = ("gap", "anchor_channel", "anchor_outcome", "district")
+P_SHRINK = 10  # a group of orphans' p is shrunk towards the pooled p as if by this many orphans
 # |time between the contacts| in hours: upper bin edges; the direction (orphan first or anchor first) is its own
 # level, since an unanswered post is followed by a call far more often than it follows one
 GAP_EDGES_H = (0.25, 1.0, 3.0, 8.0, 24.0, 72.0, 168.0)
@@ -76,7 +80,7 @@ class ContextModel:
 
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
-    p_candidate: float
+    p_candidate: dict[str, float]  # per orphan group (orphan_group), and "*" for all orphans
     # the features are not independent (a call soon after a post is also a post-to-phone switch), so summed bits
     # overstate the evidence; calibration scales them by this factor (fitted on the simulation's truth)
     temperature: float = 1.0
@@ -93,7 +97,7 @@ class ContextModel:
         doc = json.loads(text)
         feats = doc["features"]
         return cls(m={f: feats[f]["m"] for f in FEATURES}, u={f: feats[f]["u"] for f in FEATURES},
-                   p_candidate=float(doc["p_candidate"]), temperature=float(doc.get("temperature", 1.0)),
+                   p_candidate={k: float(v) for k, v in doc["p_candidate"].items()}, temperature=float(doc.get("temperature", 1.0)),
                    trained_on=doc.get("trained_on", {}))
 
     def save(self, path: str | Path) -> None:
@@ -102,6 +106,10 @@ class ContextModel:
     @classmethod
     def load(cls, path: str | Path | None = None) -> ContextModel:
         return cls.from_json(Path(path or PACKAGED_MODEL).read_text())
+
+    def p_of(self, group: str) -> float:
+        """The prior share of orphans of this group (orphan_group) whose person is among their candidates."""
+        return self.p_candidate.get(group, self.p_candidate["*"])
 
     def weight(self, feature: str, level: str) -> float:
         """log2(m/u) of a level, in bits; 0 for a level calibration never saw."""
@@ -124,13 +132,15 @@ def district_of(postcode: object, text: object) -> str | None:
     return None
 
 
-def stated_forename(*texts: object) -> str | None:
-    """The first word of the first text that is a known forename ('Sandy 🌻' -> 'sandy'; 'Watcher Fan' -> None)."""
-    for t in texts:
-        cleaned = clean_name(t)
+def stated_forename(given: object = None, full: object = None, display: object = None) -> str | None:
+    """The forename a contact states: the first word of its given name, else of its full name, else of its
+    profile's display name when that word is a known forename ('Sandy 🌻' -> 'sandy'; 'Watcher Fan' -> None).
+    A name field is a name whatever the word; a display name often is not."""
+    for text, must_be_known in ((given, False), (full, False), (display, True)):
+        cleaned = clean_name(text)
         if cleaned:
             tok = cleaned.split(" ")[0]
-            if len(tok) >= 2 and is_forename(tok):
+            if len(tok) >= 2 and (not must_be_known or is_forename(tok)):
                 return tok
     return None
 
@@ -144,6 +154,14 @@ def forenames_differ(a: object, b: object) -> bool:
                 or JaroWinkler.normalized_similarity(a, b) >= FORENAME_SIMILAR)
 
 
+def _per_distinct(fn, *cols: pd.Series) -> list:
+    """fn over each row's values, computed once per distinct combination (a year has millions of rows and few
+    distinct postcodes and names)."""
+    keys = list(zip(*(c.to_numpy() for c in cols)))
+    cache = {k: fn(*k) for k in set(keys)}
+    return [cache[k] for k in keys]
+
+
 def context_frame(contacts: pd.DataFrame, links: pd.DataFrame,
                   register: pd.DataFrame | None = None) -> pd.DataFrame:
     """FRAME_COLUMNS from landed contacts (contact_id, channel, service, occurred_at, outcome, and postcode /
@@ -155,11 +173,10 @@ def context_frame(contacts: pd.DataFrame, links: pd.DataFrame,
         "contact_id": c["contact_id"].astype(str), "channel": col("channel"), "service": col("service"),
         "occurred_at": pd.to_datetime(col("occurred_at"), utc=True),
         "outcome": col("outcome"),
-        "district": [district_of(p, t) for p, t in zip(col("postcode"), col("message_text"))],
+        "district": _per_distinct(district_of, col("postcode"), col("message_text")),
         "states_name": np.logical_or.reduce([col(n).fillna("").astype(str).str.strip().ne("").to_numpy()
                                              for n in NAME_COLUMNS]),
-        "forename": [stated_forename(g, f, d) for g, f, d in zip(col("given_name"), col("full_name"),
-                                                                  col("display_name"))],
+        "forename": _per_distinct(stated_forename, col("given_name"), col("full_name"), col("display_name")),
     })
     lk = links[["contact_id", "person_id", "citizen_id", "decision"]].drop_duplicates("contact_id")
     out = out.merge(lk, on="contact_id", how="left")
@@ -194,17 +211,20 @@ def roles(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 # ---- candidates and their evidence -------------------------------------------------------------------------
 def candidates(frame: pd.DataFrame, policy: ContextPolicy,
                orphans: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Per orphan and candidate person, the person's anchor contact nearest in time about the same service within
-    the window: columns orphan, anchor (positions in `frame`), gap_h (anchor minus orphan, hours). Also, per
-    orphan position, how many candidate persons it has (crowded orphans are left out of both)."""
+    """Per orphan, every anchor contact about the same service within the window, and every other orphan there:
+    columns orphan, anchor (positions in `frame`), gap_h (anchor minus orphan, hours), person, competitor. Another
+    orphan is a *competitor*: never chosen (nothing identifies it either), but the orphan may well be its person
+    (a post, then the poster's withheld call), so it takes its share of the probability. Also, per orphan
+    position, how many candidate persons it has (crowded orphans are left out of both)."""
     orphan, anchor = roles(frame)
+    pool = anchor | orphan
     if orphans is not None:
         orphan &= orphans
     t = ((frame["occurred_at"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
     window = policy.window_hours
     parts = []
     for idx in frame.groupby("service", sort=True).indices.values():
-        a = idx[anchor[idx]]
+        a = idx[pool[idx]]
         o = idx[orphan[idx]]
         if not len(a) or not len(o):
             continue
@@ -218,12 +238,15 @@ def candidates(frame: pd.DataFrame, policy: ContextPolicy,
         rows = np.repeat(np.arange(len(o)), counts)
         offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         ai = a[lo[rows] + offs]
-        parts.append(pd.DataFrame({"orphan": o[rows], "anchor": ai, "gap_h": t[ai] - t[o[rows]]}))
+        mine = ai != o[rows]
+        parts.append(pd.DataFrame({"orphan": o[rows][mine], "anchor": ai[mine], "gap_h": (t[ai] - t[o[rows]])[mine]}))
     if not parts:
         return pd.DataFrame({"orphan": pd.Series(dtype=int), "anchor": pd.Series(dtype=int),
-                             "gap_h": pd.Series(dtype=float)}), pd.Series(dtype=int)
+                             "gap_h": pd.Series(dtype=float), "person": pd.Series(dtype=object),
+                             "competitor": pd.Series(dtype=bool)}), pd.Series(dtype=int)
     pairs = pd.concat(parts, ignore_index=True)
     pairs["person"] = frame["person_id"].to_numpy()[pairs["anchor"].to_numpy()]
+    pairs["competitor"] = ~anchor[pairs["anchor"].to_numpy()]
     pairs["abs_gap"] = pairs["gap_h"].abs()
     ids = frame["contact_id"].to_numpy()
     pairs["anchor_id"] = ids[pairs["anchor"].to_numpy()]
@@ -233,11 +256,12 @@ def candidates(frame: pd.DataFrame, policy: ContextPolicy,
         mine = frame["forename"].to_numpy()[pairs["orphan"].to_numpy()]
         cf = frame["citizen_forename"] if "citizen_forename" in frame else pd.Series(None, index=frame.index)
         theirs = cf.where(cf.notna(), frame["forename"]).to_numpy()[pairs["anchor"].to_numpy()]
-        other = np.array([forenames_differ(x, y) for x, y in zip(mine, theirs)], dtype=bool)
+        both = np.flatnonzero(pd.notna(mine) & pd.notna(theirs))
+        other = np.zeros(len(pairs), dtype=bool)
+        other[both] = _per_distinct(forenames_differ, pd.Series(mine[both]), pd.Series(theirs[both]))
         pairs = pairs[~other]
-    pairs = (pairs.sort_values(["orphan", "person", "abs_gap", "anchor_id"])
-             .drop_duplicates(["orphan", "person"]).reset_index(drop=True))
-    n = pairs.groupby("orphan").size()
+    pairs = pairs.sort_values(["orphan", "person", "abs_gap", "anchor_id"]).reset_index(drop=True)
+    n = pairs.groupby("orphan")["person"].nunique()
     return pairs.drop(columns=["abs_gap", "anchor_id"]), n
 
 
@@ -257,20 +281,41 @@ def _outcome_class(outcome: object) -> str:
     return "other"
 
 
+def orphan_group(channel: object, outcome: object) -> str:
+    """What the orphan alone says, for its prior: its channel and what became of it ('social|unhandled')."""
+    return f"{channel}|{_outcome_class(outcome)}"
+
+
 def levels(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Each candidate pair's level of every feature (FEATURES), as the labels the model is keyed by."""
     o, a = pairs["orphan"].to_numpy(), pairs["anchor"].to_numpy()
     ch, oc, dist = frame["channel"].to_numpy(), frame["outcome"].to_numpy(), frame["district"].to_numpy()
-    after = pairs["gap_h"].to_numpy() >= 0  # the anchor came after the orphan: the orphan is the earlier contact
-    first, second = np.where(after, o, a), np.where(after, a, o)
+    side = np.where(pairs["gap_h"].to_numpy() >= 0, "after", "before")  # the anchor after the orphan, or before
     do, da = dist[o], dist[a]
     known = pd.notna(do) & pd.notna(da)
     return pd.DataFrame({
-        "gap": [gap_level(g) for g in pairs["gap_h"].to_numpy()],
-        "channels": [f"{x}>{y}" for x, y in zip(ch[first], ch[second])],
-        "earlier_outcome": [_outcome_class(x) for x in oc[first]],
+        "gap": [f"{c}|{gap_level(g)}" for c, g in zip(ch[o], pairs["gap_h"].to_numpy())],
+        "anchor_channel": [f"{c}|{d}|{x}" for c, d, x in zip(ch[o], side, ch[a])],
+        "anchor_outcome": [f"{d}|{_outcome_class(x)}" for d, x in zip(side, oc[a])],
         "district": np.where(~known, "unknown", np.where(do == da, "agree", "disagree")),
     })
+
+
+def best_per_person(pairs: pd.DataFrame, total: np.ndarray) -> np.ndarray:
+    """Index labels of each (orphan, person)'s strongest contact pair: the contact that best explains the orphan
+    stands for its person (a call three hours after a post, not the one an hour before it)."""
+    order = pd.DataFrame({"orphan": pairs["orphan"].to_numpy(), "person": pairs["person"].to_numpy(),
+                          "total": total}, index=pairs.index).sort_values(["orphan", "person", "total"],
+                                                                          ascending=[True, True, False],
+                                                                          kind="stable")
+    return order.drop_duplicates(["orphan", "person"]).index.to_numpy()
+
+
+def pair_priors(model: ContextModel, frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Per pair, its orphan's p (ContextModel.p_of its group)."""
+    o = pairs["orphan"].to_numpy()
+    groups = [orphan_group(c, x) for c, x in zip(frame["channel"].to_numpy()[o], frame["outcome"].to_numpy()[o])]
+    return np.array([model.p_of(g) for g in groups], dtype=float)
 
 
 def pair_bits(model: ContextModel, lv: pd.DataFrame) -> pd.DataFrame:
@@ -282,7 +327,8 @@ def pair_bits(model: ContextModel, lv: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def posterior(total_bits: np.ndarray, orphan: np.ndarray, n: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+def posterior(total_bits: np.ndarray, orphan: np.ndarray, n: np.ndarray,
+              p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, P(this candidate is the orphan's person | all its candidates' evidence), and per pair its orphan's
     P(none of them): prior p/n on each of n candidates, 1 - p on none (linkage.model.contact_posterior's form)."""
     odds = (p / n) * np.exp2(np.clip(total_bits, -60, 60))
@@ -306,10 +352,12 @@ def context_joins(frame: pd.DataFrame, model: ContextModel, policy: ContextPolic
         return empty
     lv = levels(frame, pairs)
     bits = pair_bits(model, lv) * model.temperature
+    best_contact = best_per_person(pairs, bits.sum(axis=1).to_numpy())
+    pairs, lv, bits = pairs.loc[best_contact], lv.loc[best_contact], bits.loc[best_contact]
     total = bits.sum(axis=1).to_numpy()
-    p = model.p_candidate
+    p = pair_priors(model, frame, pairs)
     prob, _ = posterior(total, pairs["orphan"].to_numpy(), pairs["orphan"].map(n).to_numpy(dtype=float), p)
-    df = pairs.assign(total=total, prob=prob).reset_index(drop=True)
+    df = pairs.assign(total=total, prob=prob, p=p)
     order = df.sort_values(["orphan", "total", "person"], ascending=[True, False, True]).index.to_numpy()
     df = df.loc[order]
     first = ~df["orphan"].duplicated().to_numpy()
@@ -325,13 +373,13 @@ def context_joins(frame: pd.DataFrame, model: ContextModel, policy: ContextPolic
                     in forbidden.get(ids[o], ()) for o, a in zip(best["orphan"], best["anchor"])], dtype=bool)
     apart = best["runner_bits"].isna().to_numpy() | \
         ((best["total"] - best["runner_bits"]).to_numpy() >= policy.ambiguity_bits)
-    ok = (best["prob"].to_numpy() >= policy.min_probability) & apart & ~bad
+    ok = (best["prob"].to_numpy() >= policy.min_probability) & apart & ~bad & ~best["competitor"].to_numpy(bool)
     chosen = best[ok]
     if chosen.empty:
         return empty
     lvb, bb = lv.loc[chosen.index], bits.loc[chosen.index]
     explanations = [
-        _explain(frame, r, lvb.loc[i], bb.loc[i], int(n[r.orphan]), p)
+        _explain(frame, r, lvb.loc[i], bb.loc[i], int(n[r.orphan]), float(r.p))
         for i, r in zip(chosen.index, chosen.itertuples(index=False))
     ]
     return pd.DataFrame({
@@ -371,8 +419,9 @@ def calibrate(frame: pd.DataFrame, true_person: pd.Series, policy: ContextPolicy
               smoothing: float = 0.5) -> ContextModel:
     """m and u per feature level from labelled candidate pairs (a simulation's truth: `true_person`, aligned with
     `frame`, names each contact's true person), and p, the share of orphans whose true person is among their
-    candidates. m counts, per orphan, the pair with its true person; u every other pair. Add-`smoothing` counts
-    keep a rare level from weighing infinitely."""
+    candidates. m counts the orphan's pairs with its true person's contacts, u every other pair; a person is then
+    scored by its strongest contact (best_per_person). Add-`smoothing` counts keep a rare level from weighing
+    infinitely."""
     pairs, n = candidates(frame, policy)
     truth = true_person.to_numpy()
     same = truth[pairs["orphan"].to_numpy()] == truth[pairs["anchor"].to_numpy()]
@@ -385,24 +434,34 @@ def calibrate(frame: pd.DataFrame, true_person: pd.Series, policy: ContextPolicy
         m[f] = {k: round(float(v), 6) for k, v in (cm / cm.sum()).items()}
         u[f] = {k: round(float(v), 6) for k, v in (cu / cu.sum()).items()}
     hit = pd.Series(same).groupby(pairs["orphan"].to_numpy()).any()
-    model = ContextModel(m=m, u=u, p_candidate=round(float(hit.mean()) if len(hit) else 0.5, 4),
+    pooled = float(hit.mean()) if len(hit) else 0.5
+    pos = hit.index.to_numpy()
+    group = pd.Series([orphan_group(c, x) for c, x in zip(frame["channel"].to_numpy()[pos],
+                                                          frame["outcome"].to_numpy()[pos])], index=hit.index)
+    by = hit.groupby(group).agg(["sum", "size"])
+    p = {"*": round(pooled, 4)} | {g: round(float((r["sum"] + P_SHRINK * pooled) / (r["size"] + P_SHRINK)), 4)
+                                   for g, r in by.iterrows()}
+    model = ContextModel(m=m, u=u, p_candidate=p,
                          trained_on={"orphans": int(len(n)), "pairs": int(len(pairs)), "true_pairs": int(same.sum())})
     if len(pairs):
-        model.temperature = _temperature(model, lv, pairs["orphan"].to_numpy(), pairs["orphan"].map(n).to_numpy(
-            dtype=float), same, hit)
+        keep = best_per_person(pairs, pair_bits(model, lv).sum(axis=1).to_numpy())
+        pos = pairs.index.get_indexer(keep)
+        model.temperature = _temperature(model, frame, pairs.loc[keep], lv.loc[keep],
+                                         pairs.loc[keep, "orphan"].map(n).to_numpy(dtype=float), same[pos], hit)
     return model
 
 
-def _temperature(model: ContextModel, lv: pd.DataFrame, orphan: np.ndarray, n: np.ndarray, same: np.ndarray,
-                 hit: pd.Series) -> float:
+def _temperature(model: ContextModel, frame: pd.DataFrame, pairs: pd.DataFrame, lv: pd.DataFrame, n: np.ndarray,
+                 same: np.ndarray, hit: pd.Series) -> float:
     """The factor on the summed bits that makes the posterior most likely on the labelled orphans (log loss of
     the true answer: the true candidate, or none), from 0.1 to 1 by 0.05: naive-Bayes evidence is overconfident,
     never under-, so it is only ever shrunk."""
     raw = pair_bits(model, lv).sum(axis=1).to_numpy()
+    orphan, p = pairs["orphan"].to_numpy(), pair_priors(model, frame, pairs)
     none_hit = ~hit
     best, best_loss = 1.0, math.inf
     for t in np.round(np.arange(0.1, 1.0001, 0.05), 2):
-        prob, none = posterior(raw * t, orphan, n, model.p_candidate)
+        prob, none = posterior(raw * t, orphan, n, p)
         none_by = pd.Series(none).groupby(orphan).first()
         loss = -np.log(np.clip(prob[same], 1e-12, 1)).sum() - np.log(np.clip(none_by[none_hit.reindex(
             none_by.index).to_numpy()], 1e-12, 1)).sum()

@@ -23,6 +23,7 @@ import pandas as pd
 
 from linkage.context import ContextModel, context_frame, context_joins, with_context
 from linkage.io import private_file
+from linkage.postcodes import POSTCODE_IN_TEXT
 from linkage.settings import LinkSettings
 from linkage.state import State
 
@@ -80,7 +81,9 @@ def decide_context(con: duckdb.DuckDBPyConnection, state_dir: Path, fresh_links:
             _write(path, out)
         return out
     window = timedelta(hours=policy.window_hours)
-    cols = ", ".join(f"r.{c}" if c != "occurred_at" else "r.occurred_at" for c in _RAW_COLUMNS)
+    # of a message, only the first thing that looks like a postcode (its district is evidence; the text is not)
+    cols = ", ".join(f"regexp_extract(r.message_text, '{POSTCODE_IN_TEXT.pattern}', 0, 'i') as message_text"
+                     if c == "message_text" else f"r.{c}" for c in _RAW_COLUMNS)
     rows = con.execute(f"""select {cols}, p.person_id, p.citizen_id, p.decision, p.person_size
                            from raw r join ctx_persons p using (contact_id)
                            where r.occurred_at >= ? order by r.occurred_at, r.contact_id""",

@@ -125,9 +125,9 @@ def test_the_explanation_carries_the_context_evidence_apart_from_identity(world)
     assert ctx["citizen"] is None
     assert ctx["probability"] >= load_settings().context.min_probability
     assert ctx["service"] == "waste" and ctx["gap_hours"] == pytest.approx(25 / 60, abs=0.01)
-    assert set(ctx["evidence"]) == {"gap", "channels", "earlier_outcome", "district"}
-    assert ctx["evidence"]["channels"]["level"] == "social>phone"
-    assert ctx["evidence"]["earlier_outcome"]["level"] == "unhandled"
+    assert set(ctx["evidence"]) == {"gap", "anchor_channel", "anchor_outcome", "district"}
+    assert ctx["evidence"]["anchor_channel"]["level"] == "social|after|phone"
+    assert ctx["evidence"]["gap"]["level"] == "social|after:<=1h"
     # contacts no context joined carry no context part
     assert "context" not in json.loads(_links(identity).loc["telephony-cdr:P1", "explanation"])
 

@@ -101,3 +101,18 @@ def test_the_model_is_data_and_the_thresholds_are_settings() -> None:
         load_settings(context={"min_probability": 0.4})  # a context join needs better than even odds
     with pytest.raises(SettingsError):
         load_settings(context={"threshold": 0.9})
+
+
+def test_another_unidentified_contact_close_by_competes_and_is_never_chosen() -> None:
+    """A post, a withheld call ten minutes later (the poster's, most likely: nothing identifies it either), and a
+    known caller three hours later: the known caller is no longer clearly the one."""
+    alone = context_joins(_frame([ORPHAN, ("p1", "phone", "waste", "10:40", "answered", "C1", "C1", "matched",
+                                           None)]), MODEL, POLICY.model_copy(update={"min_probability": 0.51}))
+    withheld = ("w1", "phone", "waste", "07:50", "missed", "Pw1", None, "unmatched", None)
+    crowded = context_joins(_frame([ORPHAN, withheld, ("p1", "phone", "waste", "10:40", "answered", "C1", "C1",
+                                                       "matched", None)]), MODEL,
+                            POLICY.model_copy(update={"min_probability": 0.51}))
+    assert len(alone) == 1
+    assert "w1" not in set(crowded["person_id"]) and "Pw1" not in set(crowded["person_id"])
+    assert crowded.empty or crowded.loc[crowded["contact_id"] == "s1", "probability"].max() < \
+        alone["probability"].max()
