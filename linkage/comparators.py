@@ -7,14 +7,12 @@ pairs in C across both cores.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
-from linkage.handles import same_account, split_network
+from linkage.handles import same_account
 from linkage.names import nickname_equivalent
 
 WORKERS = -1
@@ -210,39 +208,6 @@ def handle_name(skip, forename, canon, surnames, initials, b_given, b_canon, b_f
             lv[i] = 2
         elif f[i] is None and s_prefix and not inits:
             lv[i] = 1
-    return lv
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def _beyond_name(plain: str, given: str, family: str) -> str:
-    """What a user-name holds besides the person's names: 'jhayward91' for John Hayward -> '91'."""
-    out = plain.replace(family, "", 1) if family else plain
-    out = out.replace(given, "", 1) if given else out
-    if given and out[:1] == given[:1] and plain.startswith(given[:1] + family):
-        out = out[1:]  # the initial of jhayward
-    return out
-
-
-def email_handle(handle, email, b_given, b_family) -> np.ndarray:
-    """Whether a handle reuses the citizen's e-mail user-name beyond the name itself (people reuse one 'root'
-    across accounts: Perito et al., PETS 2011): 1 the same extra ('deanmitchell64' and deanmitchell64@..., both
-    '64'), 0 different extras. Only what is not the name is compared, since the name comparisons already count
-    the name: 'lukedavies' against luke.davies@... would count Luke Davies twice, and a namesake just the same.
-    -1 when either side holds nothing but the name. Separators and case are ignored: X allows neither '.' nor
-    '-'."""
-    h, e, bg, bf = _arr(handle), _arr(email), _arr(b_given), _arr(b_family)
-    m = _present(h, e)
-    lv = np.where(m, -1, -1).astype(np.int8)
-    for i in np.flatnonzero(m):
-        g = _plain(bg[i]) if isinstance(bg[i], str) else ""
-        f = _plain(bf[i]) if isinstance(bf[i], str) else ""
-        a = _beyond_name(_plain(split_network(h[i])[1]), g, f)
-        b = _beyond_name(_plain(e[i].partition("@")[0]), g, f)
-        if len(a) >= 2 and len(b) >= 2:
-            lv[i] = 1 if a == b else 0
     return lv
 
 

@@ -62,12 +62,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                ("given", "given_canon", "family"), cmp.handle_name,
                HANDLE_LEVELS, "name_key", HANDLE_TF),
     Comparison("handle_year", ("has_dob", "h_years"), ("dob_year",), cmp.handle_year, ("different", "year")),
-    Comparison("email_handle", ("handle",), ("email", "given", "family"), cmp.email_handle,
-               ("different_extra", "same_extra")),
 )
 NAMES = tuple(c.name for c in COMPARISONS)
-# What a contact can carry beyond a public profile; with none of it, the contact is profile-only.
-PERSONAL = ["dob", "postcode", "address", "email", "phone", "ref", "case_ref"]
 
 
 def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
@@ -78,8 +74,6 @@ def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
     # handle and e-mail user-name evidence stand in for a name only when there is none
     con["skip_handle_name"] = con["has_name"] | (con["h_source"] != "handle")
     con["skip_email_name"] = con["has_name"] | (con["h_source"] != "email")
-    # a public profile and nothing else: its person is less often a citizen (linkage.model.Model.p_in_profile)
-    con["profile_only"] = (con["h_source"] == "handle") & con[PERSONAL].isna().all(axis=1)
     return con
 
 

@@ -41,17 +41,12 @@ class Model:
     u: dict[str, list[float]]
     p_in_register: float = 0.8
     trained_on: dict[str, int] = field(default_factory=dict)
-    # The same share among profile-only contacts (a handle, display name and location, nothing else): a
-    # council's social followers include many people who live elsewhere, so their share is lower, and using
-    # every contact's share for them overstates each profile link. None: not learned (too few such contacts).
-    p_in_profile: float | None = None
 
     # ---- persistence -------------------------------------------------------------------------
     def to_json(self) -> str:
         doc = {
             "version": MODEL_VERSION,
             "p_in_register": self.p_in_register,
-            "p_in_profile": self.p_in_profile,
             "trained_on": self.trained_on,
             "comparisons": {
                 c.name: {"levels": list(c.levels), "m": self.m[c.name], "u": self.u[c.name],
@@ -71,7 +66,6 @@ class Model:
             u={k: v["u"] for k, v in comps.items()},
             p_in_register=doc["p_in_register"],
             trained_on=doc.get("trained_on", {}),
-            p_in_profile=doc.get("p_in_profile"),
         )
 
     def save(self, path: str | Path) -> None:
@@ -101,16 +95,9 @@ class Model:
             out.append(np.append(w, 0.0))
         return out
 
-    def prior_weight(self, n_register: int, p_in: float | None = None) -> float:
-        lam = (self.p_in_register if p_in is None else p_in) / max(n_register, 1)
+    def prior_weight(self, n_register: int) -> float:
+        lam = self.p_in_register / max(n_register, 1)
         return math.log2(lam / (1 - lam))
-
-    def p_in(self, profile_only: np.ndarray) -> np.ndarray:
-        """Per contact, the share of contacts like it whose person is in the register (the prior's numerator)."""
-        p = np.full(len(profile_only), self.p_in_register)
-        if self.p_in_profile is not None:
-            p[np.asarray(profile_only, dtype=bool)] = self.p_in_profile
-        return p
 
 
 def tf_tables(reg: pd.DataFrame) -> dict[tuple[str, int], np.ndarray]:
@@ -147,8 +134,7 @@ def pair_weights(model: Model, levels: np.ndarray, reg_rows: np.ndarray,
     return w
 
 
-def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float | np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: P(this citizen | the contact's candidates), and per pair the contact's P(any).
 
     A contact is one person: some citizen or nobody in the register. So a pair's probability is
@@ -156,8 +142,7 @@ def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float |
         P(r | c) = lambda*BF_r / ((1 - p_in) + sum_r' lambda*BF_r'),
     not the pairwise 1 / (1 + 1/(lambda*BF)): a name unique in the register then counts as
     unique, and two equally good candidates (twins, a father and son) share the probability.
-    total_bits are pairwise match weights (prior log2(lambda/(1-lambda)) included); p_in is one share or one
-    per pair (its contact's).
+    total_bits are pairwise match weights (prior log2(lambda/(1-lambda)) included).
     """
     odds = np.exp2(np.clip(total_bits, -60, 60))
     _, inv = np.unique(contact, return_inverse=True)

@@ -95,10 +95,8 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
         keep = np.array([(a, b) not in cannot_link for a, b in zip(con_ids[ci], reg_ids[ri])])
         ci, ri, pairs, levels = ci[keep], ri[keep], pairs[keep], levels[keep]
     w = pair_weights(model, levels, ri, reg.tf)
-    p_in = model.p_in(con["profile_only"].to_numpy())
-    lam = p_in / max(reg.size, 1)
-    priors = np.log2(lam / (1 - lam))
-    total = w.sum(axis=1) + priors[ci]
+    prior = model.prior_weight(reg.size)
+    total = w.sum(axis=1) + prior
     edge_kind, edge_ok, audit = judge_edges(levels, w, ri, ci, con, reg.std, reg.fanout, settings.edges)
 
     # best per contact: accepted edges first, then by weight
@@ -113,15 +111,14 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
     second_edge[has_second] = edge_ok[order[first[has_second] + 1]]
 
     n = len(con)
-    out = pd.DataFrame({"contact_id": con_ids, "candidate_citizen_id": None, "match_weight": priors,
+    out = pd.DataFrame({"contact_id": con_ids, "candidate_citizen_id": None, "match_weight": prior,
                         "match_probability": 0.0, "decision": "unmatched", "explanation": None,
                         "runner_up_weight": -np.inf})
-    out["explanation"] = [json.dumps({"via": "no_candidate", "prior": round(float(p), 1)}, separators=(",", ":"))
-                          for p in priors]
+    out["explanation"] = json.dumps({"via": "no_candidate", "prior": round(prior, 1)}, separators=(",", ":"))
     th = settings.thresholds
     bc, br = ci[best], ri[best]
     bw = total[best]
-    pair_prob, _ = contact_posterior(total, ci, p_in[ci])
+    pair_prob, _ = contact_posterior(total, ci, model.p_in_register)
     prob = pair_prob[best]
     edge = edge_ok[best]
     conflicting_edges = edge & second_edge & (reg_ids[br] != reg_ids[ri[order[np.minimum(first + 1, len(order) - 1)]]])
@@ -143,8 +140,8 @@ def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings
     out.loc[bc, "decision"] = decision
     out.loc[bc, "runner_up_weight"] = runner
     out.loc[bc, "explanation"] = [
-        _explain(w[p], float(priors[c]), v, reg_ids[r] if d == "review" else None, why if d == "review" else "")
-        for p, c, v, r, d, why in zip(best, bc, via, br, decision, reason)
+        _explain(w[p], prior, v, reg_ids[r] if d == "review" else None, why if d == "review" else "")
+        for p, v, r, d, why in zip(best, via, br, decision, reason)
     ]
     if must_link:
         for pos in np.flatnonzero(out["contact_id"].isin(must_link.keys()).to_numpy()):

@@ -124,9 +124,9 @@ _ALL = frozenset(NAMES)
 TRAINING_RULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("dob", _ALL - {"date_of_birth", "handle_year"}),
     ("given_family", _ALL - {"given_name", "family_name", "handle_name", "email_name"}),
-    ("known_handle", frozenset({"handle_name", "handle_year", "location", "email_name", "email_handle"})),
-    ("h_name3", frozenset({"handle_year", "location", "known_handle", "email_handle"})),
-    ("h_initial_year", frozenset({"location", "email_handle"})),
+    ("known_handle", frozenset({"handle_name", "handle_year", "location", "email_name"})),
+    ("h_name3", frozenset({"handle_year", "location", "known_handle"})),
+    ("h_initial_year", frozenset({"location"})),
     ("email", frozenset({"email_name", "handle_year"})),
 )
 
@@ -206,7 +206,6 @@ def train_scored(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_0
     bits = pair_weights(model, levels, pairs.get_level_values(1).to_numpy(), reg.tf).sum(axis=1)
     contact = pairs.get_level_values(0).to_numpy()
     model.p_in_register = _estimate_p_in(sample, contact, bits, reg.size)
-    model.p_in_profile = _estimate_p_in_profile(sample, contact, levels, bits, reg.size)
     model.trained_on = {"register": reg.size, "contacts": len(sample), "pairs": len(pairs),
                         "em_sessions": len(sessions)}
     return model, (SampleScores(con, pairs, levels) if sample is con else None)
@@ -240,32 +239,3 @@ def _p_in_over(subset: np.ndarray, contact: np.ndarray, bits: np.ndarray, n_regi
     remap = np.full(len(subset), -1, dtype=np.int64)
     remap[pos] = np.arange(len(pos))
     return estimate_p_in_register(bits[keep], remap[contact[keep]], len(pos), n_register)
-
-
-def _estimate_p_in_profile(sample: pd.DataFrame, contact: np.ndarray, levels: np.ndarray, bits: np.ndarray,
-                           n_register: int) -> float | None:
-    """The share among profile-only contacts (a handle, display name and location), over those whose profile
-    states a forename and a surname (for the reason _estimate_p_in gives). A council's followers include people
-    from elsewhere, so it is lower than the share among callers and e-mailers. None with too few to say.
-
-    A profile whose best candidate agrees on the name only partly ('Chelle' for Michelle, a surname one letter
-    out) is counted at the current share, as _estimate_p_in counts a contact with nothing to compare: display
-    names are nicknames far more often than a form's name fields, and the model's name weights, learned mostly
-    from forms, would read each such citizen as a likely outsider and drag the share down.
-    """
-    named = (sample["profile_only"] & sample["given"].notna() & sample["family"].notna()).to_numpy()
-    if named.sum() < MIN_NAMED_FOR_P_IN:
-        return None
-    g, f = NAMES.index("given_name"), NAMES.index("family_name")
-    order = np.lexsort((-bits, contact))
-    best = order[np.r_[True, contact[order][1:] != contact[order][:-1]]] if len(order) else order
-    partial = np.zeros(len(sample), dtype=bool)
-    bl = levels[best]
-    partial[contact[best]] = np.isin(bl[:, g], (1, 2)) | np.isin(bl[:, f], (1, 2))
-    clear = named & ~partial
-    keep = clear[contact]
-    pos = np.flatnonzero(clear)
-    remap = np.full(len(sample), -1, dtype=np.int64)
-    remap[pos] = np.arange(len(pos))
-    return estimate_p_in_register(bits[keep], remap[contact[keep]], int(named.sum()), n_register,
-                                  n_uninformative=int((named & partial).sum()))

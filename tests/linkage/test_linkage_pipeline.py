@@ -92,25 +92,3 @@ def test_batched_parallel_run_equals_single_batch(register, contacts_truth, mode
     many = link(register, con, model=model, settings=load_settings(batch_size=700), workers=2)  # 5 batches over 2 processes
     pd.testing.assert_frame_equal(one, many)
 
-
-def test_a_profile_only_contact_starts_from_the_profile_share(register, model):
-    """A contact that is only a public profile starts from the share of such contacts whose person is a citizen
-    (learned, and saved with the model); a caller with the same name starts from everyone's share. Each link's
-    explanation states the prior it started from."""
-    from dataclasses import replace
-
-    assert Model.from_json(model.to_json()).p_in_profile == model.p_in_profile
-    m = replace(model, p_in_profile=0.3)
-    row = register.iloc[0]
-    con = pd.DataFrame([
-        {"contact_id": "s1", "channel": "social", "handle": "someone_else_77", "display_name":
-            f"{row['given_name']} {row['family_name']}", "location": "Narnia"},
-        {"contact_id": "p1", "channel": "phone", "given_name": row["given_name"], "family_name": row["family_name"],
-         "phone": "07700 900001"},
-    ])
-    out = link(register, con, model=m).set_index("contact_id")
-    prior = {k: json.loads(out.at[k, "explanation"])["prior"] for k in ("s1", "p1")}
-    assert prior["s1"] == round(m.prior_weight(len(register), 0.3), 1)
-    assert prior["p1"] == round(m.prior_weight(len(register)), 1)
-    assert prior["s1"] < prior["p1"]
-    assert out.at["s1", "match_probability"] < out.at["p1", "match_probability"]

@@ -75,17 +75,6 @@ def test_location_levels():
     assert got.tolist() == [4, 1, 4, 2, 2, 2, 3, 1, 0, -1]
 
 
-def test_email_handle_compares_only_what_is_beyond_the_name():
-    handle = np.array(["x:deanmitchell64", "x:lukedavies", "x:jhayward91", "x:jhayward77", "x:therealjj"],
-                      dtype=object)
-    email = np.array(["deanmitchell64@bt.com", "luke.davies@gmail.com", "j.hayward91@yahoo.co.uk",
-                      "j.hayward91@yahoo.co.uk", "jj@x.com"], dtype=object)
-    given = np.array(["dean", "luke", "john", "john", "jack"], dtype=object)
-    family = np.array(["mitchell", "davies", "hayward", "hayward", "jones"], dtype=object)
-    # the same extra '64' / '91' -> 1; the name alone -> no evidence; '77' against '91' -> 0
-    assert cmp.email_handle(handle, email, given, family).tolist() == [1, -1, 1, 0, 0]
-
-
 def test_a_longer_name_starting_with_the_surname_is_not_the_surname():
     from linkage.handles import set_register_lexicon
 

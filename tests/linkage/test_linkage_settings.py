@@ -62,7 +62,7 @@ def test_the_saved_model_holds_learned_parameters_only_and_never_overrides_a_set
     link(register, con.head(400), model=model, state_dir=state, identifier_key=STATE_KEY)
     saved = json.loads((state / "model.json").read_text())
     assert "thresholds" not in saved and saved["version"] == 2
-    assert set(saved) == {"version", "p_in_register", "p_in_profile", "trained_on", "comparisons"}
+    assert set(saved) == {"version", "p_in_register", "trained_on", "comparisons"}
     # a version-1 file's thresholds are ignored: settings decide
     legacy = {**saved, "version": 1, "thresholds": {"auto": 0.01, "review": 0.005, "ambiguity_bits": 0}}
     assert Model.from_json(json.dumps(legacy)).m == model.m
