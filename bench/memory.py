@@ -28,15 +28,19 @@ class Sample:
 
 
 class TreeMemory:
-    """`with TreeMemory() as mem: ...`, then `mem.peak("pss")` or `mem.peak("rss", t0, t1)` (bytes)."""
+    """`with TreeMemory() as mem: ...`, then `mem.peak("pss")` or `mem.peak("rss", t0, t1)` (bytes).
 
-    def __init__(self, every: float = 0.1, pss_every: float = 1.0) -> None:
+    pid: the root of the tree to sample (default this process); a benchmark that runs each engine in its own
+    subprocess passes the child's pid, so that engine's peak is its own and not the parent's too."""
+
+    def __init__(self, every: float = 0.1, pss_every: float = 1.0, pid: int | None = None) -> None:
         self.every, self.pss_every = every, pss_every
+        self.pid = pid if pid is not None else psutil.Process().pid
         self.samples: list[Sample] = []
 
     def __enter__(self) -> Self:
         self._out = Path(tempfile.mkstemp(prefix="joinedup-memory-", suffix=".tsv")[1])
-        self._proc = subprocess.Popen([sys.executable, __file__, str(psutil.Process().pid), str(self._out),
+        self._proc = subprocess.Popen([sys.executable, __file__, str(self.pid), str(self._out),
                                        str(self.every), str(self.pss_every)])
         return self
 
@@ -55,11 +59,19 @@ class TreeMemory:
         return max(values, default=0)
 
 
+def _alive(p: psutil.Process) -> bool:
+    """Running and not a zombie: a child that has exited stays a zombie until its parent reaps it."""
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _sample(pid: int, out: Path, every: float, pss_every: float) -> None:
     root, me = psutil.Process(pid), psutil.Process().pid
     last_pss = 0.0
     with out.open("a") as f:
-        while root.is_running():
+        while _alive(root):
             full = time.time() - last_pss >= pss_every
             rss = pss = largest = 0
             for p in [root, *root.children(recursive=True)]:

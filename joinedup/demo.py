@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -22,9 +23,11 @@ from rich.table import Table
 
 from joinedup.cliargs import UserError, first_day_option
 from joinedup.identity.pseudonym import KEY_ENV, KEY_FILE_ENV
-from joinedup.report.estimate import Estimate
-from joinedup.report.summary import PipelineSummary
 from joinedup.zones import private_dir, write_private_text
+
+if TYPE_CHECKING:  # the report's statistics (scipy) load when the demo runs, not with every `joinedup` command
+    from joinedup.report.estimate import Estimate
+    from joinedup.report.summary import PipelineSummary
 
 
 def ensure_demo_key(out: Path) -> None:

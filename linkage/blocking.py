@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import recordlinkage
+
+from linkage.valuecodes import str_unique
 
 
 def _cat(*cols: pd.Series) -> pd.Series:
@@ -27,7 +28,7 @@ def _cat(*cols: pd.Series) -> pd.Series:
 
 
 def _initial(s: pd.Series) -> pd.Series:
-    return s.str[:1].where(s.notna(), None)
+    return str_unique(s, lambda x: x.str[:1]).where(s.notna(), None)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,73 @@ def _hash(keys) -> np.ndarray:
     return pd.util.hash_array(arr) if len(arr) else np.empty(0, np.uint64)
 
 
+@dataclass(frozen=True)
+class KeyIndex:
+    """One rule's register side sorted by hashed key, joined by binary search.
+
+    Built once per register: a pandas merge (or recordlinkage's Index, which merges) per batch factorised the
+    register's million keys again for every rule and batch, most of a batch's time at 1M citizens. Keys are
+    compared by their 64-bit hash, as the forename rules always were.
+    """
+
+    keys: np.ndarray  # uint64 key hashes, sorted
+    rows: np.ndarray  # register positions, aligned with keys
+
+    @classmethod
+    def of(cls, hashes: np.ndarray, rows: np.ndarray) -> KeyIndex:
+        order = np.argsort(hashes, kind="stable")
+        small = rows.astype(np.int32) if len(rows) and rows.max() < 2**31 else rows.astype(np.int64)
+        return cls(np.asarray(hashes)[order], small[order])
+
+    @classmethod
+    def of_keys(cls, keys: pd.Series) -> KeyIndex:
+        """From a key column indexed by register position (nulls are no key)."""
+        k = keys.dropna()
+        return cls.of(_hash(k.to_numpy()), k.index.to_numpy(np.int64))
+
+    def join(self, hashes: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(left position, register position) for every left key equal to a register key."""
+        if len(hashes) == 0 or len(self.keys) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        lo = np.searchsorted(self.keys, hashes, "left")
+        n = np.searchsorted(self.keys, hashes, "right") - lo
+        total = int(n.sum())
+        start = np.cumsum(n) - n
+        take = np.repeat(lo - start, n) + np.arange(total)
+        return np.repeat(np.asarray(pos, np.int64), n), self.rows[take].astype(np.int64)
+
+    def join_keys(self, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """join() for a key column indexed by left position (nulls are no key)."""
+        k = keys.dropna()
+        return self.join(_hash(k.to_numpy()), k.index.to_numpy(np.int64))
+
+
+@dataclass(frozen=True)
+class RegisterIndex:
+    """Every rule's register side, ready to join a batch of contacts against (PreparedRegister.index)."""
+
+    single: dict[str, KeyIndex]  # RULES, and h_family_year, from register_keys
+    multi: dict[str, KeyIndex]  # MULTI_RULES, from register_multi_keys
+    handles: KeyIndex  # each verified handle without its network, from known_handles
+
+    @classmethod
+    def build(cls, reg: pd.DataFrame, reg_keys: pd.DataFrame, multi: dict[str, pd.DataFrame]) -> RegisterIndex:
+
+        rkeys = reg_keys.reset_index(drop=True)
+        single = {name: KeyIndex.of_keys(rkeys[name]) for name in [r.name for r in RULES] + ["h_family_year"]}
+        return cls(single, {r: KeyIndex.of(f["k"].to_numpy(), f["p"].to_numpy(np.int64)) for r, f in multi.items()},
+                   handle_index(reg))
+
+
+def handle_index(reg: pd.DataFrame) -> KeyIndex:
+    """The register's verified handles without their network ('x:bettyboo52' -> 'bettyboo52'), a row each."""
+    from linkage.handles import split_network
+
+    ex = reg["known_handles"].reset_index(drop=True).dropna().str.split("|").explode()
+    bare = ex.map(lambda h: split_network(h)[1])
+    return KeyIndex.of(_hash(bare.to_numpy()), ex.index.to_numpy(np.int64))
+
+
 def forename_variants(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(row position, variant) for each forename: itself plus every name it is a nickname of."""
     from linkage.names import name_variants
@@ -122,11 +190,11 @@ def forename_variants(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _forename_keys(std: pd.DataFrame, forename: str, rules: list[str]) -> dict[str, pd.DataFrame]:
     """Per rule: a frame of (k: hashed key, p: row position), one row per forename variant."""
     pos, var = forename_variants(std[forename])
-    sub = std.iloc[pos].reset_index(drop=True)
+    sub = std[["dob", "dob_year", "family", "family_sx"]].iloc[pos].reset_index(drop=True)  # not every column
     v = pd.Series(var, dtype=object)
     year = sub["dob_year"].astype(object).where(sub["dob_year"].notna(), None)
     fam = sub["family"]
-    fam3 = fam.str[:3].where(fam.notna(), None)
+    fam3 = str_unique(fam, lambda x: x.str[:3]).where(fam.notna(), None)
     parts = {
         "given_dob": (sub["dob"],), "given_family": (sub["family_sx"],), "given_family3": (fam3,),
         "h_name": (fam,), "h_name3": (fam3,), "h_name3_year": (fam3, year),
@@ -150,18 +218,23 @@ def register_multi_keys(reg: pd.DataFrame, max_block: int) -> dict[str, pd.DataF
     return out
 
 
-def _join(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    if left.empty or right.empty:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    m = left.rename(columns={"p": "c"}).merge(right.rename(columns={"p": "r"}), on="k")
-    return m["c"].to_numpy(np.int64), m["r"].to_numpy(np.int64)
-
-
 def forename_pairs(con: pd.DataFrame, multi: dict[str, pd.DataFrame],
-                   rules: tuple[str, ...] = tuple(FORENAME_RULES)) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(contact pos, register pos) per forename rule, for records with a stated forename."""
+                   rules: tuple[str, ...] = tuple(FORENAME_RULES), index: RegisterIndex | None = None
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(contact pos, register pos) per forename rule, for records with a stated forename.
+
+    index: the register's join index (PreparedRegister.index); without it, the rules' keys are indexed here.
+    """
     left = _forename_keys(con.reset_index(drop=True), "given", list(rules))
-    return [_join(left[r], multi[r]) for r in rules]
+    return [_multi_index(r, multi, index).join(left[r]["k"].to_numpy(), left[r]["p"].to_numpy()) for r in rules]
+
+
+def _multi_index(rule: str, multi: dict[str, pd.DataFrame] | None, index: RegisterIndex | None) -> KeyIndex:
+    if index is not None:
+        return index.multi[rule]
+    if multi is None:
+        raise ValueError(f"rule {rule} needs the register's forename keys (register_multi_keys)")
+    return KeyIndex.of(multi[rule]["k"].to_numpy(), multi[rule]["p"].to_numpy(np.int64))
 
 
 def _handle_key_lists(row) -> dict[str, list[str]]:
@@ -187,10 +260,12 @@ def _handle_key_lists(row) -> dict[str, list[str]]:
 
 
 def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] = tuple(HANDLE_RULES),
-                 multi: dict[str, pd.DataFrame] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                 multi: dict[str, pd.DataFrame] | None = None, index: RegisterIndex | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(contact pos, register pos) per handle rule, for records with no stated name.
 
     multi: the register's forename keys (register_multi_keys), needed by the rules on a forename.
+    index: the register's join index (PreparedRegister.index); without it, the rules' keys are indexed here.
     """
     no_name = con["given"].isna() & con["family"].isna() & (con["h_forename"].notna() | con["h_surnames"].notna())
     sub = con.loc[no_name, ["h_forename", "h_surnames", "h_initials", "h_years"]]
@@ -205,58 +280,55 @@ def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] 
         if not k:
             continue
         if rule in MULTI_RULES:
-            if multi is None:
-                raise ValueError(f"rule {rule} needs the register's forename keys (register_multi_keys)")
-            out.append(_join(pd.DataFrame({"k": _hash(k), "p": c}), multi[rule]))
+            out.append(_multi_index(rule, multi, index).join(_hash(k), c))
             continue
-        rk = rkeys[REGISTER_KEYED_HANDLE_RULES[rule]].dropna()
-        m = pd.DataFrame({"k": k, "c": c}).merge(pd.DataFrame({"k": rk.to_numpy(), "r": rk.index.to_numpy()}), on="k")
-        out.append((m["c"].to_numpy(np.int64), m["r"].to_numpy(np.int64)))
+        column = REGISTER_KEYED_HANDLE_RULES[rule]
+        right = index.single[column] if index is not None else KeyIndex.of_keys(rkeys[column].reset_index(drop=True))
+        out.append(right.join(_hash(k), c))
     return out
 
 
 def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame,
-                    multi: dict[str, pd.DataFrame]) -> pd.MultiIndex:
-    """Union of all rules' pairs as a (contact row, register row) MultiIndex over positions.
+                    multi: dict[str, pd.DataFrame], index: RegisterIndex | None = None) -> pd.MultiIndex:
+    """Union of all rules' pairs as a (contact row, register row) MultiIndex over positions, sorted.
 
-    multi: the register's forename keys (register_multi_keys).
+    multi: the register's forename keys (register_multi_keys). index: the register's join index
+    (PreparedRegister.index, built once per register); without it, one is built here.
     """
+    index = index if index is not None else RegisterIndex.build(reg, reg_keys, multi)
     con0 = con.reset_index(drop=True)
     ckeys = contact_keys(con0)
-    rkeys = reg_keys.reset_index(drop=True)
-    n_reg = len(rkeys)
+    n_reg = len(reg)
     codes: list[np.ndarray] = []
     for rule in RULES:
-        if ckeys[rule.name].isna().all():
-            continue
-        idx = recordlinkage.Index()
-        idx.block(left_on=rule.name, right_on=rule.name)
-        pairs = idx.index(ckeys[[rule.name]], rkeys[[rule.name]])
-        if len(pairs):
-            codes.append(pairs.codes[0].astype(np.int64) * n_reg + pairs.codes[1].astype(np.int64))
-    for c, r in forename_pairs(con0, multi):
+        c, r = index.single[rule.name].join_keys(ckeys[rule.name])
         codes.append(c * n_reg + r)
-    for c, r in handle_pairs(con0, rkeys, multi=multi):
+    for c, r in forename_pairs(con0, multi, index=index):
         codes.append(c * n_reg + r)
-    c, r = known_handle_pairs(con0, reg.reset_index(drop=True))
+    for c, r in handle_pairs(con0, reg_keys, multi=multi, index=index):
+        codes.append(c * n_reg + r)
+    c, r = known_handle_pairs(con0, reg, index)
     codes.append(c * n_reg + r)
     allc = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     return pd.MultiIndex.from_arrays([allc // n_reg, allc % n_reg], names=["contact", "register"])
 
 
-def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Contacts whose handle is a citizen's verified handle (the same account: linkage.handles.same_account)."""
+def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame, index: RegisterIndex | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Contacts whose handle is a citizen's verified handle (the same account: linkage.handles.same_account).
+
+    index: the register's join index (PreparedRegister.index); without it, the verified handles are indexed here.
+    """
     from linkage.handles import same_account, split_network
 
-    kh = reg["known_handles"].dropna()
-    if kh.empty or con["handle"].isna().all():
+    ch = con["handle"].reset_index(drop=True).dropna()
+    if ch.empty:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    ex = kh.str.split("|").explode()
-    right = pd.DataFrame({"bare": ex.map(lambda h: split_network(h)[1]).to_numpy(), "r": ex.index.to_numpy()})
-    ch = con["handle"].dropna()
-    left = pd.DataFrame({"bare": ch.map(lambda h: split_network(h)[1]).to_numpy(), "c": ch.index.to_numpy()})
-    m = left.merge(right, on="bare")
-    if len(m):
+    handles = index.handles if index is not None else handle_index(reg)
+    bare = ch.map(lambda h: split_network(h)[1])
+    c, r = handles.join(_hash(bare.to_numpy()), ch.index.to_numpy(np.int64))
+    if len(c):
         h, k = con["handle"].to_numpy(), reg["known_handles"].to_numpy()
-        m = m[[same_account(h[c], k[r]) for c, r in zip(m["c"], m["r"])]]
-    return m["c"].to_numpy(np.int64), m["r"].to_numpy(np.int64)
+        keep = np.array([same_account(h[i], k[j]) for i, j in zip(c, r)], dtype=bool)
+        c, r = c[keep], r[keep]
+    return c, r

@@ -133,6 +133,22 @@ def town(a, b) -> np.ndarray:
     return _levels(m, [(2, a == b), (1, jw >= 0.9)])
 
 
+def location(kind, town, district, b_town, b_district) -> np.ndarray:
+    """A profile's location (read by linkage.places) against the register's town and postcode district.
+
+    4 the same town, 3 the same postcode district, 2 in the area without naming another town (the county,
+    'nr Leeds', or the city that names the whole area), 1 another town or district of the area, 0 somewhere
+    outside the area. -1 when the location names nothing known (a joke, the country): no evidence either way.
+    """
+    k, t, d, bt, bd = _arr(kind), _arr(town), _arr(district), _arr(b_town), _arr(b_district)
+    m = _present(k) & (_present(bt) | _present(bd))
+    same_town = _present(t, bt) & (t == bt)
+    return _levels(m, [(4, ((k == "town") | (k == "city")) & same_town),
+                       (3, (k == "district") & _present(d, bd) & (d == bd)),
+                       (2, (k == "area") | (k == "near") | (k == "city")),
+                       (1, (k == "town") | (k == "district"))])
+
+
 def reference(a, b) -> np.ndarray:
     """2 exact, 1 one edit on a code of 5+ characters (a mistyped account number), 0 different."""
     a, b = _arr(a), _arr(b)
@@ -175,7 +191,7 @@ def handle_name(skip, forename, canon, surnames, initials, b_given, b_canon, b_f
         g_ok = f[i] is not None and (f[i] == given or c[i] == bc[i] or nickname_equivalent(f[i], given))
         sur = s[i].split("|") if s[i] else []
         inits = ini[i].split("|") if ini[i] else []
-        s_full = any(t == fam or (len(fam) >= 3 and t.startswith(fam)) for t in sur)
+        s_full = any(t == fam or _surname_then_word(t, fam) for t in sur)
         s_prefix = s_full or any(len(t) >= 2 and fam.startswith(t) for t in sur)
         s_init = fam[:1] in inits
         # only a token that is someone's surname contradicts; 'happy', 'united', 'gardener' are words
@@ -193,6 +209,15 @@ def handle_name(skip, forename, canon, surnames, initials, b_given, b_canon, b_f
         elif f[i] is None and s_prefix and not inits:
             lv[i] = 1
     return lv
+
+
+def _surname_then_word(token: str, family: str) -> bool:
+    """'smithleeds', 'smithy_x' read whole: the surname run into a filler or forename. Not 'hunter' for Hunt or
+    'wallace' for Wall: a longer name that happens to start with the surname is another name."""
+    from linkage.handles import FILLERS, is_forename
+
+    rest = token[len(family):]
+    return len(family) >= 3 and token.startswith(family) and bool(rest) and (rest in FILLERS or is_forename(rest))
 
 
 def handle_year(has_dob, years, b_year) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Comparison vectors with recordlinkage `Compare`, one feature per comparison.
+"""Comparison vectors, one column of agreement levels per comparison.
 
 Each feature maps a candidate pair to an agreement level (see comparators.py); the model turns
 levels into match weights.
@@ -6,15 +6,14 @@ levels into match weights.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import recordlinkage
-from recordlinkage.base import BaseCompareFeature
 
 from linkage import comparators as cmp
+from linkage.valuecodes import cached_tuple_codes, distinct_pairs
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                cmp.postcode, ("different", "district", "sector", "exact"), "postcode"),
     Comparison("address", ("address",), ("address",), cmp.address, ("different", "similar", "close", "exact")),
     Comparison("town", ("town",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
-    Comparison("location", ("location",), ("town",), cmp.town, ("different", "similar", "exact"), "town"),
+    Comparison("location", ("loc_kind", "location", "loc_district"), ("town", "pc_district"), cmp.location,
+               ("elsewhere", "other_town", "area", "district", "town"), "town"),
     Comparison("email", ("email",), ("email",), cmp.exact, ("different", "exact")),
     Comparison("phone", ("phone",), ("phone",), cmp.phone, ("different", "landline", "mobile")),
     Comparison("reference", ("ref",), ("ref",), cmp.reference, ("different", "one_typo", "exact")),
@@ -66,14 +66,6 @@ COMPARISONS: tuple[Comparison, ...] = (
 NAMES = tuple(c.name for c in COMPARISONS)
 
 
-class LevelFeature(BaseCompareFeature):
-    """A recordlinkage feature computing one comparison's levels."""
-
-    def __init__(self, comparison: Comparison):
-        super().__init__(list(comparison.left), list(comparison.right), label=comparison.name)
-        self._f_compare_vectorized = comparison.fn
-
-
 def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
     """Columns the comparators condition on: whether a real name / DOB is present."""
     con = con.copy()
@@ -85,13 +77,33 @@ def prepare_contacts(con: pd.DataFrame) -> pd.DataFrame:
     return con
 
 
-def compare_pairs(pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
-    """int8 level matrix (n_pairs x n_comparisons), columns in COMPARISONS order."""
+def compare_pairs(pairs: pd.MultiIndex, con: pd.DataFrame, reg: pd.DataFrame,
+                  only: Collection[str] | None = None) -> np.ndarray:
+    """int8 level matrix (n_pairs x n_comparisons), columns in COMPARISONS order.
+
+    pairs: (contact row, register row) labels of frames indexed 0..n-1. only: the comparisons to compute
+    (training's extra u samples need one each); the others are left at -1, no evidence. Each comparator runs
+    once per distinct tuple of the values it reads (linkage.valuecodes) and its levels are broadcast to the
+    pairs: the same levels as comparing every pair, at a fraction of the cost. Neither frame may be changed
+    in place while it is being compared (the codes of its values are kept with it).
+    """
+    todo = [j for j, c in enumerate(COMPARISONS) if only is None or c.name in only]
+    if only is not None and {"given_name", "family_name"} & set(only):  # the swap credit reads both
+        todo = sorted(set(todo) | {NAMES.index("given_name"), NAMES.index("family_name")})
+    levels = np.full((len(pairs), len(COMPARISONS)), -1, dtype=np.int8)
     if len(pairs) == 0:
-        return np.empty((0, len(COMPARISONS)), dtype=np.int8)
-    comp = recordlinkage.Compare([LevelFeature(c) for c in COMPARISONS])
-    levels = comp.compute(pairs, con, reg).to_numpy(dtype=np.int8)
-    _credit_swapped_names(levels, pairs, con, reg)
+        return levels
+    ci = pairs.get_level_values(0).to_numpy(np.int64)
+    ri = pairs.get_level_values(1).to_numpy(np.int64)
+    for j in todo:
+        c = COMPARISONS[j]
+        first, inverse = distinct_pairs(cached_tuple_codes(con, c.left)[ci], cached_tuple_codes(reg, c.right)[ri])
+        rc, rr = ci[first], ri[first]
+        values = [con[x].to_numpy(dtype=object)[rc] for x in c.left] + \
+            [reg[x].to_numpy(dtype=object)[rr] for x in c.right]
+        levels[:, j] = np.asarray(c.fn(*values), dtype=np.int8)[inverse]
+    if only is None or NAMES.index("given_name") in todo:
+        _credit_swapped_names(levels, pairs, con, reg)
     return levels
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,12 +29,12 @@ import pandas as pd
 
 from linkage.cluster import CONTACT_EDGE_KINDS, ClusterResult, cluster, identifier_hash
 from linkage.model import Model
-from linkage.predict import match_batch
+from linkage.predict import Compared, match_batch
 from linkage.prepare import PreparedRegister, prepare_register
 from linkage.settings import LinkSettings, load_settings
-from linkage.standardise import standardise
+from linkage.standardise import STD_COLUMNS, standardise
 from linkage.state import TABLES, State, StateKeyError, load_state, merge_rows, save_table
-from linkage.train import train
+from linkage.train import SampleScores, train_scored
 
 OUTPUT_COLUMNS = ["contact_id", "person_id", "citizen_id", "match_probability", "match_weight", "decision",
                   "explanation"]
@@ -99,22 +98,39 @@ def resolve_model(reg: PreparedRegister, contacts: pd.DataFrame, model: Model | 
         return Model.load(model)
     if state.model_path and state.model_path.exists():
         return Model.load(state.model_path)
-    sample = contacts if len(contacts) <= TRAINING_SAMPLE else contacts.sample(TRAINING_SAMPLE, random_state=0)
-    return train(reg, standardise(sample, "contact_id", policy=settings.edges))
+    return _train(reg, contacts, settings)[0]
+
+
+def _train(reg: PreparedRegister, contacts: pd.DataFrame, settings: LinkSettings
+           ) -> tuple[Model, np.ndarray, SampleScores | None]:
+    """A model trained without labels on a sample of `contacts`, the sample's positions in them, and what
+    training compared of the sample (linkage.train.train_scored), for predict to reuse."""
+    c0 = contacts.reset_index(drop=True)
+    sample = c0 if len(c0) <= TRAINING_SAMPLE else c0.sample(TRAINING_SAMPLE, random_state=0)
+    model, scored = train_scored(reg, standardise(sample, "contact_id", policy=settings.edges))
+    return model, sample.index.to_numpy(np.int64), scored
 
 
 def predict(reg: PreparedRegister, contacts: pd.DataFrame, model: Model, settings: LinkSettings,
-            decisions: Decisions | None = None, workers: int | None = None) -> Predictions:
-    """Step 3: score every contact against the register in batches of `settings.batch_size`, in worker processes
-    when it is safe to fork (see _can_fork); accepted review decisions win over the score."""
+            decisions: Decisions | None = None, workers: int | None = None,
+            trained: tuple[np.ndarray, SampleScores] | None = None) -> Predictions:
+    """Step 3: score every contact against the register in batches of `settings.batch_size`; accepted review
+    decisions win over the score.
+
+    workers: None or 1 scores in this process, where the comparators' C code (rapidfuzz) uses every core;
+    more forks that many worker processes when it is safe (see _can_fork). Forked workers were the default and
+    are faster on many batches, but each one's resident set holds the parent's register and model again: at
+    1M citizens the tree's summed RSS was twice one process's, above Splink's on the same data.
+    trained: the training sample's positions in `contacts` and what training compared of it: those contacts
+    are not standardised, blocked and compared again."""
     decisions = decisions or Decisions()
     contacts = contacts.reset_index(drop=True)
     size = settings.batch_size
     starts = list(range(0, len(contacts), size))
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(starts)))
+    n_workers = max(1, min(workers or 1, len(starts)))
     _WORKER.update(reg=reg, model=model, settings=settings, cannot=set(decisions.cannot_link),
-                   must=decisions.must_link)
-    batch_frames = (contacts.iloc[s0:s0 + size] for s0 in starts)
+                   must=decisions.must_link, trained=_Trained.of(trained, len(contacts)))
+    batch_frames = ((s0, contacts.iloc[s0:s0 + size]) for s0 in starts)
     try:
         if n_workers > 1 and _can_fork():
             # fork after the register and model are built: workers share them copy-on-write;
@@ -217,12 +233,17 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
         reg = register.teach_lexicon() if isinstance(register, PreparedRegister) else \
             prepare_register(register, settings)
     with _timed(stats, "model"):
-        mdl = resolve_model(reg, contacts, model, state, settings)
+        trained = None
+        if model is None and not (state.model_path and state.model_path.exists()):
+            mdl, positions, scored = _train(reg, contacts, settings)
+            trained = (positions, scored) if scored is not None else None
+        else:
+            mdl = resolve_model(reg, contacts, model, state, settings)
         for path in (state.model_path, model_out):
             if path is not None:
                 mdl.save(path)
     with _timed(stats, "match"):
-        pred = predict(reg, contacts, mdl, settings, decisions, workers)
+        pred = predict(reg, contacts, mdl, settings, decisions, workers, trained)
     with _timed(stats, "cluster"):
         clustering = cluster_contacts(pred, reg, state, settings, decisions)
     out = explain(pred, clustering)
@@ -264,12 +285,55 @@ def _single_threaded() -> None:
     comparators.WORKERS = 1
 
 
-def _run_batch(batch: pd.DataFrame):
-    """Standardise and score one batch of contacts (a pure function of the batch)."""
+@dataclass(frozen=True)
+class _Trained:
+    """The training sample's standardised rows and compared pairs, found by contact position."""
+
+    sample_of: np.ndarray  # contact position -> its row in the sample, or -1
+    scores: SampleScores
+    pair_position: np.ndarray  # each sample pair's contact position, pairs sorted by it
+    order: np.ndarray  # the sample pairs in that order
+
+    @classmethod
+    def of(cls, trained: tuple[np.ndarray, SampleScores] | None, n: int) -> _Trained | None:
+        if trained is None or trained[1] is None:
+            return None
+        positions, scores = trained
+        sample_of = np.full(n, -1, dtype=np.int64)
+        sample_of[positions] = np.arange(len(positions))
+        pos = positions[scores.pairs.get_level_values(0).to_numpy(np.int64)]
+        order = np.argsort(pos, kind="stable")
+        return cls(sample_of, scores, pos[order], order)
+
+    def batch(self, s0: int, n: int) -> tuple[pd.DataFrame, Compared] | None:
+        """The batch's sampled rows (standardised, batch positions as index) and their compared pairs."""
+        k = self.sample_of[s0:s0 + n]
+        rows = np.flatnonzero(k >= 0)
+        if len(rows) == 0:
+            return None
+        lo, hi = np.searchsorted(self.pair_position, [s0, s0 + n])
+        sel = self.order[lo:hi]
+        ri = self.scores.pairs.get_level_values(1).to_numpy(np.int64)[sel]
+        std = self.scores.con.iloc[k[rows]].set_axis(rows)
+        return std, Compared(rows, self.pair_position[lo:hi] - s0, ri, self.scores.levels[sel])
+
+
+def _run_batch(job: tuple[int, pd.DataFrame]):
+    """Standardise and score one batch of contacts (a pure function of the batch); the rows training already
+    standardised and compared are taken from it."""
+    s0, batch = job
     w = _WORKER
-    std = standardise(batch, "contact_id", policy=w["settings"].edges)
-    res, audit, st = match_batch(std, w["reg"], w["model"], w["settings"], w["cannot"], w["must"])
-    return res, audit, std[CLUSTER_COLUMNS], st
+    edges = w["settings"].edges
+    done = w["trained"].batch(s0, len(batch)) if w["trained"] is not None else None
+    if done is None:
+        std, known = standardise(batch, "contact_id", policy=edges), None
+    else:
+        old, known = done
+        todo = np.setdiff1d(np.arange(len(batch)), known.rows)
+        new = standardise(batch.iloc[todo], "contact_id", policy=edges).set_axis(todo)
+        std = pd.concat([new, old[new.columns]]).sort_index() if len(todo) else old[STD_COLUMNS]
+    res, audit, st = match_batch(std, w["reg"], w["model"], w["settings"], w["cannot"], w["must"], known)
+    return res, audit, std[CLUSTER_COLUMNS].reset_index(drop=True), st
 
 
 def _shared_in_register(reg: PreparedRegister, settings: LinkSettings) -> dict[str, set]:

@@ -8,6 +8,7 @@ and decide matched / review / unmatched. Pairs never outlive their batch, so mem
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -47,22 +48,52 @@ def _explain(weights: np.ndarray, prior: float, via: str, candidate: str | None,
     return json.dumps(doc, separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class Compared:
+    """Candidate pairs and levels already computed for some of a batch's contacts (in training)."""
+
+    rows: np.ndarray  # the contacts' positions in the batch, sorted
+    contact: np.ndarray  # each pair's contact, as a position in the batch
+    register: np.ndarray  # each pair's register row
+    levels: np.ndarray
+
+
+def pairs_and_levels(con: pd.DataFrame, reg: PreparedRegister, known: Compared | None = None
+                     ) -> tuple[pd.MultiIndex, np.ndarray]:
+    """Candidate pairs of the (prepared) contacts, sorted, and their comparison levels. The contacts in
+    `known` are taken from it; a pair's candidacy and levels depend on its two records only, so this is
+    what blocking and comparing the whole batch gives."""
+    if known is None or len(known.rows) == 0:
+        pairs = candidate_pairs(con, reg.std, reg.keys, reg.multi, reg.index())
+        return pairs, compare_pairs(pairs, con, reg.std)
+    todo = np.setdiff1d(np.arange(len(con)), known.rows)
+    sub = con.iloc[todo].reset_index(drop=True)
+    pairs = candidate_pairs(sub, reg.std, reg.keys, reg.multi, reg.index())
+    levels = compare_pairs(pairs, sub, reg.std)
+    ci = np.r_[todo[pairs.get_level_values(0).to_numpy(np.int64)], known.contact].astype(np.int64)
+    ri = np.r_[pairs.get_level_values(1).to_numpy(np.int64), known.register].astype(np.int64)
+    order = np.lexsort((ri, ci))
+    return (pd.MultiIndex.from_arrays([ci[order], ri[order]], names=["contact", "register"]),
+            np.concatenate([levels, known.levels])[order])
+
+
 def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings: LinkSettings,
                 cannot_link: set[tuple[str, str]] | None = None,
-                must_link: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                must_link: dict[str, str] | None = None, known: Compared | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Best register candidate and decision for each standardised contact in the batch.
 
+    known: pairs and levels already computed for some of these contacts (pairs_and_levels).
     Returns (one row per contact, rejected-edge audit, counters).
     """
     con = prepare_contacts(con.reset_index(drop=True))
-    pairs = candidate_pairs(con, reg.std, reg.keys, reg.multi)
+    pairs, levels = pairs_and_levels(con, reg, known)
     ci = pairs.get_level_values(0).to_numpy()
     ri = pairs.get_level_values(1).to_numpy()
     con_ids, reg_ids = con["id"].to_numpy(), reg.std["id"].to_numpy()
     if cannot_link and len(ci):
         keep = np.array([(a, b) not in cannot_link for a, b in zip(con_ids[ci], reg_ids[ri])])
-        ci, ri, pairs = ci[keep], ri[keep], pairs[keep]
-    levels = compare_pairs(pairs, con, reg.std)
+        ci, ri, pairs, levels = ci[keep], ri[keep], pairs[keep], levels[keep]
     w = pair_weights(model, levels, ri, reg.tf)
     prior = model.prior_weight(reg.size)
     total = w.sum(axis=1) + prior

@@ -4,14 +4,15 @@ fan-out, ready to score any number of contact batches against (linkage.register_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import register_keys, register_multi_keys
+from linkage.blocking import RegisterIndex, register_keys, register_multi_keys
 from linkage.handles import set_register_lexicon
 from linkage.model import tf_tables
+from linkage.places import set_register_towns
 from linkage.protection import register_fanout
 from linkage.settings import LinkSettings, load_settings
 from linkage.standardise import standardise
@@ -25,15 +26,24 @@ class PreparedRegister:
     fanout: dict[str, np.ndarray]
     multi: dict[str, pd.DataFrame]  # forename-variant blocking keys (blocking.register_multi_keys)
     max_block: int  # the block cap the keys were built with (a setting)
+    _index: RegisterIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def index(self) -> RegisterIndex:
+        """The blocking rules' register side sorted for joins, built on first use and kept: every batch of
+        contacts (and training) joins against it, and rebuilding it per batch cost more than the joins."""
+        if self._index is None:
+            self._index = RegisterIndex.build(self.std, self.keys, self.multi)
+        return self._index
 
     @property
     def size(self) -> int:
         return len(self.std)
 
     def teach_lexicon(self) -> PreparedRegister:
-        """Teach the handle decomposer this register's names; contacts must be standardised after this (also
+        """Teach the handle decomposer this register's names, and the location reader its towns; contacts must be standardised after this (also
         when the register comes prepared from linkage.register_cache, in a fresh process)."""
         set_register_lexicon(self.std["given"].dropna().unique(), self.std["family"].dropna().unique())
+        set_register_towns(self.std["town"].dropna().unique())
         return self
 
 

@@ -66,6 +66,17 @@ class NameSimilarity(_Section):
     min_short_form: int = Field(ge=1)
 
 
+class ContextPolicy(_Section):
+    """When contact context (service, time, channels, district) may join a contact nobody can identify to a
+    journey (linkage.context): never to a citizen, and only when the calibrated probability is high and clear."""
+
+    enabled: bool
+    window_hours: float = Field(gt=0, le=168)
+    min_probability: float = Field(gt=0.5, le=1)
+    ambiguity_bits: float = Field(ge=0)
+    max_candidates: int = Field(ge=1)
+
+
 class LinkSettings(BaseSettings):
     """Every link setting. Build it with `load_settings()`; the fields have no defaults of their own."""
 
@@ -76,6 +87,7 @@ class LinkSettings(BaseSettings):
     edges: EdgePolicy
     blocking: Blocking
     names: NameSimilarity
+    context: ContextPolicy
     batch_size: int = Field(ge=1)
 
     @classmethod

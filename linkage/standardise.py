@@ -18,13 +18,15 @@ from linkage.handles import decompose, is_forename, network_name, qualified_hand
 from linkage.mentions import account_refs_in_text, case_refs_in_text, signature_name
 from linkage.names import canonical, clean_name, family_key, map_unique, soundex
 from linkage.phones import phones_in_text, to_e164
+from linkage.places import location_fields
 from linkage.postcodes import parse_postcode, postcodes_in_text
 from linkage.protection import is_junk
 from linkage.settings import EdgePolicy, load_settings
+from linkage.valuecodes import str_unique
 
 STD_COLUMNS = [
     "id", "given", "given_canon", "family", "family_sx", "name_key", "name_key3", "initial_key", "given_initial_key", "dob", "dob_year", "postcode", "pc_district",
-    "pc_sector", "address", "house_no", "town", "location", "email", "phone", "ref", "handle", "known_handles",
+    "pc_sector", "address", "house_no", "town", "location", "loc_kind", "loc_district", "email", "phone", "ref", "handle", "known_handles",
     "h_source", "h_forename", "h_canon", "h_surnames", "h_initials", "h_years", "case_ref", "m_email", "m_phone",
     "m_postcode",
 ]
@@ -46,7 +48,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
         s = s.astype(str).where(s.notna(), None)
     s = s.astype(object)
-    blank = s.isna() | (s.str.strip() == "").fillna(True).astype(bool)
+    blank = s.isna() | (str_unique(s, lambda x: x.str.strip()) == "").fillna(True).astype(bool)
     return s.where(~blank, None).astype(object)
 
 
@@ -157,20 +159,22 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True, policy: 
     out["family"] = map_unique(family_src, family_key)
     out["family_sx"] = map_unique(out["family"], soundex)
     out["name_key"] = (out["given_canon"] + "|" + out["family"]).where(out["family"].notna(), None)
-    out["initial_key"] = (out["given"].str[:1] + "|" + out["family"]).where(out["family"].notna(), None)
-    out["given_initial_key"] = (out["given_canon"] + "|" + out["family"].str[:1]).where(out["family"].notna(), None)
-    out["name_key3"] = (out["given_canon"] + "|" + out["family"].str[:3]).where(out["family"].notna(), None)
+    out["initial_key"] = (str_unique(out["given"], lambda x: x.str[:1]) + "|" + out["family"]).where(out["family"].notna(), None)
+    out["given_initial_key"] = (out["given_canon"] + "|" + str_unique(out["family"], lambda x: x.str[:1])).where(out["family"].notna(), None)
+    out["name_key3"] = (out["given_canon"] + "|" + str_unique(out["family"], lambda x: x.str[:3])).where(out["family"].notna(), None)
 
     out["dob"] = map_unique(_col(df, "date_of_birth"), normalise_dob)
-    out["dob_year"] = pd.to_numeric(out["dob"].str[:4], errors="coerce").astype("Int32")
+    out["dob_year"] = pd.to_numeric(str_unique(out["dob"], lambda x: x.str[:4]), errors="coerce").astype("Int32")
 
     pc = _parts(_col(df, "postcode"), parse_postcode, ["postcode", "pc_district", "pc_sector"])
     out[["postcode", "pc_district", "pc_sector"]] = pc
     out["address"] = map_unique(_col(df, "address_line"), _address)
-    out["house_no"] = out["address"].str.extract(r"(\d+)", expand=False).astype(object)
+    out["house_no"] = str_unique(out["address"], lambda x: x.str.extract(r"(\d+)", expand=False))
     out["town"] = map_unique(_col(df, "town"), _town)
-    # a social profile's location is often a city or region, not the register's town: kept apart
-    out["location"] = map_unique(_col(df, "location"), _town)
+    # a social profile's location names a town, a district, the area, somewhere else or nothing (a joke):
+    # read as a place (linkage.places), kept apart from the contact's own town
+    out[["loc_kind", "location", "loc_district"]] = _parts(_col(df, "location"), location_fields,
+                                                           ["loc_kind", "location", "loc_district"])
 
     email_raw = _col(df, "email")
     out["email"] = map_unique(email_raw, normalise_email)
@@ -188,11 +192,11 @@ def standardise(df: pd.DataFrame, id_column: str, handles: bool = True, policy: 
     # independent of the name fields, so they must not add to them.
     # a display name that is not a full name still carries evidence ('Liam O', 'Vickie P'):
     # it is read together with the handle ('patel.v' + 'Vickie P' -> vickie, patel)
-    spare_display = display_clean.where(~use_display, None).str.replace(" ", "_", regex=False)
+    spare_display = str_unique(display_clean.where(~use_display, None), lambda x: x.str.replace(" ", "_", regex=False))
     both = handle_col.notna() & spare_display.notna()
     handle_raw = _fill(handle_col, spare_display)
     handle_raw = handle_raw.where(~both, handle_col + _SEP + spare_display.fillna(""))
-    h_src = _fill(handle_raw, email_raw.map(local_part))
+    h_src = _fill(handle_raw, map_unique(email_raw, local_part))
     out["h_source"] = np.where(handle_raw.notna(), "handle", np.where(h_src.notna(), "email", None))
     h_cols = ["h_forename", "h_canon", "h_surnames", "h_initials", "h_years"]
     if handles:

@@ -10,12 +10,12 @@ without labels, Splink-style. What it returns is learned data (linkage.model.Mod
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import recordlinkage
 
-from linkage.blocking import candidate_pairs, forename_pairs, handle_pairs, known_handle_pairs
+from linkage.blocking import KeyIndex, candidate_pairs, forename_pairs, handle_pairs, known_handle_pairs
 from linkage.compare import COMPARISONS, NAMES, compare_pairs, prepare_contacts
 from linkage.model import MIN_PROB, Model, contact_posterior, pair_weights
 from linkage.prepare import PreparedRegister
@@ -133,23 +133,31 @@ TRAINING_RULES: tuple[tuple[str, frozenset[str]], ...] = (
 
 def _training_pairs(rule: str, con: pd.DataFrame, reg: PreparedRegister) -> pd.MultiIndex:
     if rule == "known_handle":
-        c, r = known_handle_pairs(con, reg.std)
+        c, r = known_handle_pairs(con, reg.std, reg.index())
     elif rule.startswith("h_"):
-        got = handle_pairs(con, reg.keys, rules=(rule,), multi=reg.multi)
+        got = handle_pairs(con, reg.keys, rules=(rule,), multi=reg.multi, index=reg.index())
         c, r = got[0] if got else (np.empty(0, np.int64), np.empty(0, np.int64))
     elif rule == "given_family":
-        c, r = forename_pairs(con, reg.multi, rules=("given_family",))[0]
+        c, r = forename_pairs(con, reg.multi, rules=("given_family",), index=reg.index())[0]
     else:
-        rk = reg.std[rule]
-        right = rk.where(rk.map(rk.value_counts()) <= reg.max_block, None).to_frame("key")
-        left = con[rule].to_frame("key")
-        idx = recordlinkage.Index()
-        idx.block(left_on="key", right_on="key")
-        pairs = idx.index(left, right)
-        c, r = pairs.codes[0].astype(np.int64), pairs.codes[1].astype(np.int64)
+        # the join recordlinkage's Index.block made, without importing recordlinkage (and scikit-learn with
+        # it: 2 s and 90 MB for every `joinedup link`)
+        rk = reg.std[rule].reset_index(drop=True)
+        right = rk.where(rk.map(rk.value_counts()) <= reg.max_block, None)
+        c, r = KeyIndex.of_keys(right).join_keys(con[rule].reset_index(drop=True))
     keep = np.unique(c * max(reg.size, 1) + r)
     c, r = keep // max(reg.size, 1), keep % max(reg.size, 1)
     return pd.MultiIndex.from_arrays([c, r])
+
+
+@dataclass(frozen=True)
+class SampleScores:
+    """What training compared of its contacts that scoring would compare again: the contacts (standardised,
+    with prepare_contacts' columns), their candidate pairs over their positions, and the pairs' levels."""
+
+    con: pd.DataFrame
+    pairs: pd.MultiIndex
+    levels: np.ndarray
 
 
 def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max_contacts: int = 50_000,
@@ -160,6 +168,13 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
     comparisons its rule fixes, combined; then the share of contacts in the register by
     fixed-point on the contacts' best candidates.
     """
+    return train_scored(reg, con, n_random, max_contacts, seed)[0]
+
+
+def train_scored(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max_contacts: int = 50_000,
+                 seed: int = 0) -> tuple[Model, SampleScores | None]:
+    """train(), and when it trained on all of `con` (at most max_contacts), the candidate pairs and levels it
+    compared them on: link() scores those contacts with them instead of blocking and comparing them again."""
     rng = np.random.default_rng(seed)
     con = prepare_contacts(con.reset_index(drop=True))
     random_pairs = pd.MultiIndex.from_arrays([rng.integers(0, len(con), n_random),
@@ -172,9 +187,8 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
         carriers = np.unique(random_pairs.get_level_values(0).to_numpy()[random_levels[:, j] >= 0])
         if 0 < (random_levels[:, j] >= 0).sum() < n_random // 4:
             extra = pd.MultiIndex.from_arrays([rng.choice(carriers, n_random), rng.integers(0, reg.size, n_random)])
-            u[name] = estimate_u(compare_pairs(extra, con, reg.std))[name]
-    sample = con if len(con) <= max_contacts else con.sample(max_contacts, random_state=seed)
-    sample = sample.reset_index(drop=True)
+            u[name] = estimate_u(compare_pairs(extra, con, reg.std, only=(name,)))[name]
+    sample = con if len(con) <= max_contacts else con.sample(max_contacts, random_state=seed).reset_index(drop=True)
     sessions = []
     for rule, learns in TRAINING_RULES:
         pairs = _training_pairs(rule, sample, reg)
@@ -187,13 +201,14 @@ def train(reg: PreparedRegister, con: pd.DataFrame, n_random: int = 200_000, max
         sessions.append((levels, post, m_s))
     m = combine_sessions(sessions)
     model = Model(m=m, u=u)
-    pairs = candidate_pairs(sample, reg.std, reg.keys, reg.multi)
+    pairs = candidate_pairs(sample, reg.std, reg.keys, reg.multi, reg.index())
     levels = compare_pairs(pairs, sample, reg.std)
     bits = pair_weights(model, levels, pairs.get_level_values(1).to_numpy(), reg.tf).sum(axis=1)
-    model.p_in_register = _estimate_p_in(sample, pairs.get_level_values(0).to_numpy(), bits, reg.size)
+    contact = pairs.get_level_values(0).to_numpy()
+    model.p_in_register = _estimate_p_in(sample, contact, bits, reg.size)
     model.trained_on = {"register": reg.size, "contacts": len(sample), "pairs": len(pairs),
                         "em_sessions": len(sessions)}
-    return model
+    return model, (SampleScores(con, pairs, levels) if sample is con else None)
 
 
 MIN_NAMED_FOR_P_IN = 200
@@ -211,11 +226,16 @@ def _estimate_p_in(sample: pd.DataFrame, contact: np.ndarray, bits: np.ndarray, 
     """
     named = (sample["given"].notna() & sample["family"].notna()).to_numpy()
     if named.sum() >= MIN_NAMED_FOR_P_IN:
-        keep = named[contact]
-        pos = np.flatnonzero(named)
-        remap = np.full(len(sample), -1, dtype=np.int64)
-        remap[pos] = np.arange(len(pos))
-        return estimate_p_in_register(bits[keep], remap[contact[keep]], len(pos), n_register)
+        return _p_in_over(named, contact, bits, n_register)
     evidence = ["given", "family", "dob", "postcode", "email", "phone", "ref", "handle", "h_forename", "h_surnames"]
     empty = int(sample[evidence].isna().all(axis=1).sum())
     return estimate_p_in_register(bits, contact, len(sample), n_register, n_uninformative=empty)
+
+
+def _p_in_over(subset: np.ndarray, contact: np.ndarray, bits: np.ndarray, n_register: int) -> float:
+    """The fixed point of estimate_p_in_register over the contacts in `subset` (a boolean mask over the sample)."""
+    keep = subset[contact]
+    pos = np.flatnonzero(subset)
+    remap = np.full(len(subset), -1, dtype=np.int64)
+    remap[pos] = np.arange(len(pos))
+    return estimate_p_in_register(bits[keep], remap[contact[keep]], len(pos), n_register)

@@ -65,6 +65,8 @@ STATE_FILTERS = {
     "aliases": "old_person_id in (select id from p) or person_id in (select id from p)",
     "rejected_edges": "contact_id in (select id from c) or citizen_id = $1 or other_id in (select id from c) "
                       "or other_id in (select id from p)",
+    # a context join (linkage.context) of their contact, or of someone's contact to their journey
+    "context_links": "contact_id in (select id from c) or anchor_contact_id in (select id from c)",
 }
 STORE_FILTERS = {
     "contact_links": "contact_id in (select id from c) or citizen_id = $1 or person_id in (select id from p)",
@@ -84,6 +86,8 @@ STORE_FILTERS = {
     "review_queue": "contact_id in (select id from c) or citizen_id = $1 or person_id in (select id from p)",
     "review_contacts": "contact_id in (select id from c) or citizen_id = $1 or person_id in (select id from p)",
     "review_citizens": "citizen_id = $1",
+    "context_links": "contact_id in (select id from c) or anchor_contact_id in (select id from c) "
+                     "or person_id in (select id from p)",
 }
 
 

@@ -21,6 +21,14 @@ from pathlib import Path
 import duckdb
 
 from joinedup.identity.attributes import person_attributes, register_view
+from joinedup.identity.context_step import (
+    PUBLISHED_PERSON_SQL,
+    context_view,
+    decide_context,
+    forbidden_of,
+    register_forenames,
+    store_context,
+)
 from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, known_keys
 from joinedup.identity.store import attach_stored_links, holds_store_lock, update_identity_db
 from joinedup.identity.worker import link_in_fresh_process
@@ -28,7 +36,7 @@ from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.review.store import prepare_decisions, store_review_tables
 from joinedup.zones import make_private, restricted_identity, write_private_text
 from linkage.settings import LinkSettings, load_settings
-from linkage.state import verify_identifier_key
+from linkage.state import load_state, verify_identifier_key
 
 # What linkage reads from a contact: the identity fields of the canonical contact, plus when and where.
 LINK_COLUMNS = (
@@ -119,9 +127,14 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                             to '{work / "all_links.parquet"}' (format parquet)""")
         make_private(work / "all_links.parquet").replace(fresh_path)
     try:
+        with duckdb.connect() as con:  # context: which journey each contact nobody can identify belongs to
+            _raw_view(con, lake)
+            decide_context(con, state_dir, fresh_path, settings or load_settings(),
+                           forbidden_of(load_state(state_dir, key)), register_forenames(con, register_path))
         with duckdb.connect() as con:
             _raw_view(con, lake)
             attach_stored_links(con, identity)
+            context_view(con, state_dir)
             persons_file = state_dir / "persons.parquet"
             # person ids as the store knows them now (a pseudonymous person may since have proved a citizen)
             con.execute(f"create view persons_now as select contact_id, person_id, citizen_id "
@@ -133,9 +146,7 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                     where contact_id not in (select contact_id from read_parquet('{fresh_path}'))
                     union all by name
                     select contact_id, decision, match_probability from read_parquet('{fresh_path}'))
-                select l.contact_id, s.person_id, s.citizen_id, l.decision, l.match_probability
-                from every_link l
-                left join persons_now s using (contact_id)
+                select * from ({PUBLISHED_PERSON_SQL}) l
                 where l.contact_id in (select contact_id from raw)""")
             con.execute("create table contacts as select cast(contact_id as varchar) as contact_id, "
                         "cast(date_of_birth as varchar) as date_of_birth, cast(postcode as varchar) as postcode "
@@ -166,8 +177,8 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                 raise RuntimeError("link step: a contact or person lost its keyed hash; nothing was written")
             con.execute("detach database if exists old_store")
             update_identity_db(con, identity, fresh_path,
-                               lambda c: store_review_tables(c, identity, work if decided is not None else None,
-                                                                 register_path))
+                               lambda c: (store_review_tables(c, identity, work if decided is not None else None,
+                                                                  register_path), store_context(c, state_dir)))
     finally:
         for f in work.iterdir():
             f.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,7 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from joinedup.cliargs import first_day_option
-from joinedup.simulate.run import Summary, simulate
+
+if TYPE_CHECKING:  # the simulator (faker, scipy) loads when a simulation runs, not with every `joinedup` command
+    from joinedup.simulate.run import Summary
 
 
 def summary_table(s: Summary) -> Table:
@@ -44,6 +47,8 @@ def simulate_command(
         console=console, transient=False,
     ) as progress:
         task = progress.add_task("days", total=days)
+        from joinedup.simulate.run import simulate
+
         result = simulate(out, citizens, days, first, seed, on_day=lambda _d: progress.advance(task))
     Console().print(summary_table(result))
     Console().print(f"Exports in [bold]{out / 'exports'}[/], register in {out / 'register'}, truth in {out / 'truth'}")

@@ -219,7 +219,8 @@ def evidence_subsets(register: pd.DataFrame, contacts: pd.DataFrame, truth: pd.D
         dob = s["dob"][i] is not None and s["dob"][i] == r["dob"][i]
         place = ((s["postcode"][i] is not None and s["postcode"][i] == r["postcode"][i])
                  or (s["address"][i] is not None and s["address"][i] == r["address"][i]))
-        town = next((x for x in (s["town"][i], s["location"][i]) if isinstance(x, str)), None)
+        stated = s["location"][i] if s["loc_kind"][i] in ("town", "city") else None  # 'nr Leeds' states no town
+        town = next((x for x in (s["town"][i], stated) if isinstance(x, str)), None)
         in_town = town is not None and (town == r_town[i] or town.startswith(f"{r_town[i]} "))
         year = isinstance(s["h_years"][i], str) and str(r_year[i]) in s["h_years"][i].split("|")
         direct[i] = (fore and sur and (name_count[i] <= 1 or dob or place or (in_town and name_town_count[i] <= 1)

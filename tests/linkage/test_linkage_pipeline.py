@@ -91,3 +91,4 @@ def test_batched_parallel_run_equals_single_batch(register, contacts_truth, mode
     one = link(register, con, model=model, workers=1)
     many = link(register, con, model=model, settings=load_settings(batch_size=700), workers=2)  # 5 batches over 2 processes
     pd.testing.assert_frame_equal(one, many)
+
