@@ -158,8 +158,11 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             known_keys(con, identity, key)
             add_keys(con, "contact_keys", "select contact_id from links", "contact_id", "contact_key", key,
                       "contact")
-            add_keys(con, "person_keys", "select person_id from attrs_df", "person_id", "person_key", key,
-                      "person")
+            # a contact joined to a journey by context is published under the journey's person but keeps its own
+            # in the store (linkage.context): every person the store names gets its key
+            add_keys(con, "person_keys", "select person_id from attrs_df union select person_id from persons_now "
+                     "where contact_id in (select contact_id from raw) and person_id is not null",
+                     "person_id", "person_key", key, "person")
             contact_table = con.sql(f"""
                 select c.contact_key, p.person_key, l.decision as link_decision, l.match_probability,
                        {', '.join(f'r.{col}' for col in PSEUDONYMOUS_COLUMNS)}
