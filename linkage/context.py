@@ -44,6 +44,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from linkage.handles import is_forename
 from linkage.io import write_private_text
+from linkage.model import contact_posterior
 from linkage.names import clean_name, nickname_equivalent
 from linkage.postcodes import parse_postcode, postcodes_in_text
 from linkage.settings import ContextPolicy
@@ -331,9 +332,8 @@ def posterior(total_bits: np.ndarray, orphan: np.ndarray, n: np.ndarray,
               p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, P(this candidate is the orphan's person | all its candidates' evidence), and per pair its orphan's
     P(none of them): prior p/n on each of n candidates, 1 - p on none (linkage.model.contact_posterior's form)."""
-    odds = (p / n) * np.exp2(np.clip(total_bits, -60, 60))
-    denom = (1 - p) + pd.Series(odds).groupby(orphan).transform("sum").to_numpy()
-    return odds / denom, (1 - p) / denom
+    pair, any_candidate = contact_posterior(total_bits + np.log2(p / n), orphan, p)
+    return pair, 1 - any_candidate
 
 
 # ---- deciding ------------------------------------------------------------------------------------------------

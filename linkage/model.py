@@ -134,7 +134,8 @@ def pair_weights(model: Model, levels: np.ndarray, reg_rows: np.ndarray,
     return w
 
 
-def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float) -> tuple[np.ndarray, np.ndarray]:
+def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float | np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: P(this citizen | the contact's candidates), and per pair the contact's P(any).
 
     A contact is one person: some citizen or nobody in the register. So a pair's probability is
@@ -142,7 +143,8 @@ def contact_posterior(total_bits: np.ndarray, contact: np.ndarray, p_in: float) 
         P(r | c) = lambda*BF_r / ((1 - p_in) + sum_r' lambda*BF_r'),
     not the pairwise 1 / (1 + 1/(lambda*BF)): a name unique in the register then counts as
     unique, and two equally good candidates (twins, a father and son) share the probability.
-    total_bits are pairwise match weights (prior log2(lambda/(1-lambda)) included).
+    total_bits are pairwise match weights (prior log2(lambda/(1-lambda)) included); p_in is one share, or one
+    per pair (its contact's: linkage.context gives each orphan group its own).
     """
     odds = np.exp2(np.clip(total_bits, -60, 60))
     _, inv = np.unique(contact, return_inverse=True)
