@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test test-stack test-stack-late test-faults-scheduler test-faults lint clean screenshots
+.PHONY: bootstrap demo test test-stack test-stack-late test-faults-scheduler test-faults test-spark lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -56,6 +56,11 @@ test-faults-scheduler: bootstrap
 
 test-faults: bootstrap
 	$(STACK_PYTEST) tests/stack/test_faults.py
+
+## test-spark: the same pipeline on Spark in local mode (tests/spark), with the `spark` group (pyspark, dbt-spark);
+## needs java (.ci/run installs a JRE when it is missing)
+test-spark: bootstrap
+	$(UV) run --frozen --group spark pytest -m spark -p no:cacheprovider tests/spark
 
 ## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
 screenshots: bootstrap

@@ -1,0 +1,65 @@
+"""A Spark session configured the way joinedup needs it, local or on a cluster.
+
+Why one builder: every Spark entry point (dbt-spark's session mode, the linkage's ``mapInPandas`` path, the quality
+gate, bench/scale_out.py and the tests) must agree on the settings that change results, not only speed:
+- the session time zone is UTC, so naive lake timestamps mean the same instant on both engines;
+- the workers run this interpreter (``PYSPARK_PYTHON``), or they lack pyarrow and our own modules;
+- the warehouse and the Derby metastore live under the run's own directory, never in the CWD
+  (../shared/notes/stack-pitfalls.md, section Spark).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pyspark is the optional `spark` group
+    from pyspark.sql import SparkSession
+
+
+def spark_conf(work: Path, *, master: str = "local[2]", shuffle_partitions: int = 4,
+               hive: bool = False) -> dict[str, str]:
+    """The session's settings. ``hive`` keeps tables between processes (an embedded Derby metastore under
+    ``work``); without it the catalog is in memory and tables vanish with the session (fastest for tests)."""
+    work = Path(work).resolve()
+    conf = {
+        "spark.master": master,
+        "spark.app.name": "joinedup",
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.sql.warehouse.dir": str(work / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={work / 'derby'} -XX:TieredStopAtLevel=1",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    if hive:
+        conf["spark.sql.catalogImplementation"] = "hive"
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={work / 'metastore_db'};create=true")
+    else:
+        conf["spark.sql.catalogImplementation"] = "in-memory"
+    return conf
+
+
+def prepare_environment() -> None:
+    """Workers and the driver run this interpreter; local mode binds to the loopback address."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+def spark_session(work: Path, **kwargs) -> SparkSession:
+    """Get or create the process's session with :func:`spark_conf`. Settings that only apply when the JVM starts
+    (the master, the catalog, driver options) are ignored if a session already runs in this process."""
+    from pyspark.sql import SparkSession
+
+    prepare_environment()
+    builder = SparkSession.builder
+    for k, v in spark_conf(work, **kwargs).items():
+        builder = builder.config(k, v)
+    if kwargs.get("hive"):
+        builder = builder.enableHiveSupport()
+    return builder.getOrCreate()
