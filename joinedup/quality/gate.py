@@ -1,8 +1,9 @@
 """The quality gate on the marts: great-expectations suites in expectations/marts/, one per published table.
 
-GX runs on DataFrames pulled from the warehouse (its DuckDB SQL datasource is broken in GX 1.24), in bounded
-chunks so a council year's fct_contacts never has to fit in pandas at once. Nothing is published unless every
-expectation holds on every chunk.
+On DuckDB, GX runs on DataFrames pulled from the warehouse (its DuckDB SQL datasource is broken in GX 1.24), in
+bounded chunks so a council year's fct_contacts never has to fit in pandas at once. On Spark, the same suites run
+on the Spark DataFrames themselves (`validate_marts_spark`): the data stays on the cluster. Nothing is published
+unless every expectation holds on every chunk.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
 from joinedup.publish.warehouse import connect_readonly
-from joinedup.quality.suites import expectation_suite, gx_context, suite_doc, suites_dir
+from joinedup.quality.suites import expectation_suite, gx_context, gx_spark_batch_definition, suite_doc, suites_dir
+
+if TYPE_CHECKING:  # pyspark is the optional `spark` group
+    from pyspark.sql import DataFrame as SparkFrame
+    from pyspark.sql import SparkSession
 
 CHUNK_ROWS = 500_000
 
@@ -89,21 +95,57 @@ def validate_marts(warehouse: Path, chunk_rows: int = CHUNK_ROWS) -> GateReport:
                 "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
                 "order by column_index", [schema, name]).fetchall()]
             for df in _chunks(con, table, referenced_columns(doc, columns), chunk_rows):
-                batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-                suite = expectation_suite(suite_name)
-                # the cheap verdict first; the details (unexpected samples) only for a chunk that failed
-                if batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"}).success:
-                    continue
-                result = batch.validate(suite, result_format={"result_format": "SUMMARY"})
-                report.failures.extend(_describe(suite_name, r) for r in result.results if not r.success)
+                report.failures.extend(_validate_frame(batch_def, suite_name, df))
+    return report
+
+
+def _validate_frame(batch_def: Any, suite_name: str, frame: Any) -> list[str]:
+    """One suite on one frame (pandas or Spark): the cheap verdict first, the details (unexpected samples) only
+    for a frame that failed."""
+    batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+    suite = expectation_suite(suite_name)
+    if batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"}).success:
+        return []
+    result = batch.validate(suite, result_format={"result_format": "SUMMARY"})
+    return [_describe(suite_name, r) for r in result.results if not r.success]
+
+
+def validate_marts_spark(spark: SparkSession, tables: dict[str, SparkFrame] | None = None) -> GateReport:
+    """Every mart suite against the marts as Spark DataFrames: the tables the dbt `spark` target built (read by
+    the suites' own names, e.g. `marts.fct_contacts`), or `tables` given by those names. The same suites and
+    verdicts as on DuckDB. Each mart is validated once, whole (no chunks: Spark bounds the memory), on only the
+    columns its suite reads, cached for the suite's many metrics and released after."""
+    from pyspark.sql import functions as F
+
+    batch_def = gx_spark_batch_definition()
+    report = GateReport()
+    for suite_name in mart_suites():
+        doc = suite_doc(suite_name)
+        table = doc["meta"]["table"]
+        frame = tables[table] if tables is not None else spark.table(table)
+        columns = referenced_columns(doc, frame.columns)
+        frame = (frame.select(*columns) if columns else frame.select(F.lit(1).alias("_row"))).cache()
+        try:
+            report.tables[table] = frame.count()
+            report.failures.extend(_validate_frame(batch_def, suite_name, frame))
+        finally:
+            frame.unpersist()
     return report
 
 
 def gate_marts(warehouse: Path) -> GateReport:
-    report = validate_marts(warehouse)
+    return _passed_or_raise(validate_marts(warehouse), str(warehouse))
+
+
+def gate_marts_spark(spark: SparkSession, tables: dict[str, SparkFrame] | None = None) -> GateReport:
+    """`gate_marts` for the Spark target: raises GateFailed unless every suite holds on the Spark marts."""
+    return _passed_or_raise(validate_marts_spark(spark, tables), "the Spark catalog")
+
+
+def _passed_or_raise(report: GateReport, where: str) -> GateReport:
     if not report.passed:
         raise GateFailed(
-            f"{len(report.failures)} expectation(s) failed on the marts in {warehouse}; nothing was published:\n- "
+            f"{len(report.failures)} expectation(s) failed on the marts in {where}; nothing was published:\n- "
             + "\n- ".join(report.failures)
         )
     return report

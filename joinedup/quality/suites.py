@@ -87,6 +87,16 @@ def gx_context() -> tuple[Any, Any]:
     return ctx, batch_def
 
 
+@cache
+def gx_spark_batch_definition() -> Any:
+    """A Spark DataFrame batch definition on the same context (so the same suite objects), for the marts built by
+    the dbt `spark` target. No `spark_config`: GX would stop and restart a session whose static settings differ,
+    killing the one dbt and the linker share; without it GX reuses the running session."""
+    ctx, _ = gx_context()
+    return ctx.data_sources.add_spark("marts_spark").add_dataframe_asset("marts") \
+        .add_batch_definition_whole_dataframe("frame")
+
+
 def expectation_suite(name: str) -> Any:
     """The suite expectations/<name>.json (from JOINEDUP_EXPECTATIONS when set), loaded once per folder and
     channel list."""

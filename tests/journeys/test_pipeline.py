@@ -218,9 +218,12 @@ def test_gate_reports_each_broken_expectation(pipeline, tmp_path: Path) -> None:
                     "(select min(contact_key) from marts.fct_contacts)")
         con.execute("update marts.dim_persons set postcode_district = 'not a district' where person_key = "
                     "(select min(person_key) from marts.dim_persons)")
+        # a row-conditioned expectation (engine-neutral condition objects, the same on pandas and Spark)
+        con.execute("update marts.dim_date set bank_holiday_name = null where is_bank_holiday")
     with pytest.raises(GateFailed) as err:
         gate_marts(broken)
     message = str(err.value)
     assert "marts/fct_contacts: expect_column_values_to_be_in_set(column='channel'" in message
     assert "'pigeon'" in message
     assert "marts/dim_persons: expect_column_values_to_match_regex(column='postcode_district'" in message
+    assert "marts/dim_date: expect_column_values_to_not_be_null(column='bank_holiday_name'" in message
