@@ -34,6 +34,10 @@ def spark_conf(work: Path, *, master: str = "local[2]", shuffle_partitions: int 
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={work / 'derby'} -XX:TieredStopAtLevel=1",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # Spark 4 turns ANSI mode on; dbt-spark forces it off in every session it joins (its credentials set
+        # it), so a test order in which dbt ran first would change what the other entry points compute. Off
+        # everywhere, from the start.
+        "spark.sql.ansi.enabled": "false",
     }
     if hive:
         conf["spark.sql.catalogImplementation"] = "hive"
