@@ -10,11 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline_sim import PIPELINE_DAYS, PIPELINE_KEY, PIPELINE_SEED, PIPELINE_START
-
-# The end-to-end runs' simulation with more citizens, for a few thousand contacts (3,200): enough for every
-# mart to have rows in both months and on both sides of the clock change, cheap enough for the lane's budget.
-LAKE_CITIZENS = 8000
+from tests.pipeline_sim import PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_KEY, PIPELINE_SEED, PIPELINE_START
 
 
 def pytest_collection_modifyitems(items):
@@ -37,16 +33,17 @@ def spark(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def linked_lake(tmp_path_factory) -> Path:
-    """The pseudonymous lake dbt reads (linked/contacts.parquet, linked/persons.parquet) for the shared
-    simulation: simulate, ingest and link as the DAGs' tasks do, without Airflow (its start and dag.test()
-    would cost the lane more than the engines being compared). Returns the lake folder."""
+    """The pseudonymous lake dbt reads (linked/contacts.parquet, linked/persons.parquet) from the end-to-end
+    runs' simulation (tests/pipeline_sim.py: about 1,200 contacts, every mart with rows, both sides of the
+    clock change): simulated, ingested and linked as the DAGs' tasks do, without Airflow (its start and
+    dag.test() would cost the lane more than the engines being compared). Returns the lake folder."""
     from joinedup.identity.link_step import run_link_step
     from joinedup.ingest.pipeline import ingest
     from joinedup.simulate.run import simulate
 
     work = tmp_path_factory.mktemp("lake")
     sim, lake = work / "sim", work / "lake"
-    simulate(sim, LAKE_CITIZENS, PIPELINE_DAYS, PIPELINE_START, PIPELINE_SEED)
+    simulate(sim, PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_START, PIPELINE_SEED)
     days = [PIPELINE_START + timedelta(days=d) for d in range(PIPELINE_DAYS)]
     ingest(None, days, str(sim / "exports"), lake)
     run_link_step(lake, work / "identity", sim / "register" / "citizens.csv", PIPELINE_KEY.encode())
