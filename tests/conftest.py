@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.pipeline_sim import PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_KEY, PIPELINE_SEED, PIPELINE_START
 
 REPO = Path(__file__).resolve().parents[1]
 _HOME = tempfile.mkdtemp(prefix="joinedup-airflow-")
@@ -34,22 +37,19 @@ def airflow_db() -> str:
     return os.environ["AIRFLOW_HOME"]
 
 
-PIPELINE_KEY = "test-pseudonym-key-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
 def pipeline(airflow_db: str, tmp_path_factory: pytest.TempPathFactory):
     """The whole pipeline once per session through dag.test(): a small simulation, every ingest DAG, then
     journeys (link, dbt build, gate, publish, dbt docs, report). Yields (paths, simulation folder, run)."""
-    from datetime import date, timedelta
-
     from joinedup.inprocess import PipelinePaths, run_pipeline
     from joinedup.simulate.run import simulate
 
-    start, days = date(2025, 3, 3), 28
+    start, days = PIPELINE_START, PIPELINE_DAYS
     work = tmp_path_factory.mktemp("pipeline")
     sim = work / "sim"
-    simulate(sim, 3000, days, start, 11)
+    simulate(sim, PIPELINE_CITIZENS, days, start, PIPELINE_SEED)
     paths = PipelinePaths.under(work, sim / "exports", sim / "register" / "citizens.csv")
     saved = os.environ.get("JOINEDUP_PSEUDONYM_KEY")
     os.environ["JOINEDUP_PSEUDONYM_KEY"] = PIPELINE_KEY

@@ -23,14 +23,14 @@
 {%- endmacro %}
 
 {#- The configured channels' opening hours as a relation: channel, iso_weekdays (1 = Monday), opens, closes
-    (local TIME) and is_open_on_bank_holidays. -#}
+    (local times of day: TIME, on Spark minutes since midnight; see time_of_day) and is_open_on_bank_holidays. -#}
 {% macro opening_hours_relation() -%}
     {%- set hours = configured_opening_hours() -%}
     (select * from (values
     {%- for channel in configured_channels() %}
         {%- set h = hours[channel] %}
-        ({{ dbt.string_literal(channel) }}, cast([{{ h['iso_weekdays'] | join(', ') }}] as integer[]),
-            cast('{{ h['opens'] }}' as time), cast('{{ h['closes'] }}' as time),
+        ({{ dbt.string_literal(channel) }}, {{ int_array(h['iso_weekdays']) }},
+            {{ time_of_day(h['opens']) }}, {{ time_of_day(h['closes']) }},
             {{ 'true' if h['open_on_bank_holidays'] else 'false' }}){{ ',' if not loop.last }}
     {%- endfor %}
     ) as opening_hours (channel, iso_weekdays, opens, closes, is_open_on_bank_holidays))

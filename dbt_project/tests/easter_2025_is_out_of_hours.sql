@@ -15,15 +15,15 @@ opening_hours as (
 ),
 
 failures as (
-    select 'not a bank holiday in dim_date: ' || cast(date_day as varchar) as failure
+    select 'not a bank holiday in dim_date: ' || cast(date_day as string) as failure
     from easter
     where not is_bank_holiday
     union all
-    select 'missing from dim_date: ' || cast(expected as varchar)
+    select 'missing from dim_date: ' || cast(expected as string)
     from (values (date '2025-04-18'), (date '2025-04-21')) as e (expected)
     where expected not in (select date_day from easter)
     union all
-    select 'open on a bank holiday: ' || channel || ' ' || cast(date_day as varchar)
+    select 'open on a bank holiday: ' || channel || ' ' || cast(date_day as string)
     from opening_hours
     where is_open
         and channel in (

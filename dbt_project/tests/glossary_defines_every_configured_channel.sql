@@ -1,7 +1,7 @@
 {#- Every channel configured in joinedup/channels.yml has its definition in the glossary (term channel). -#}
 {%- set failing_sql -%}
 with configured as (
-    select unnest([{% for channel in configured_channels() %}{{ dbt.string_literal(channel) }}{% if not loop.last %}, {% endif %}{% endfor %}]) as channel
+    select * from (values {% for channel in configured_channels() %}({{ dbt.string_literal(channel) }}){% if not loop.last %}, {% endif %}{% endfor %}) as configured (channel)
 )
 
 select configured.channel as channel_without_a_definition

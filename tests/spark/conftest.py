@@ -5,9 +5,12 @@ warehouse fails with LOCATION_ALREADY_EXISTS)."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from tests.pipeline_sim import PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_KEY, PIPELINE_SEED, PIPELINE_START
 
 
 def pytest_collection_modifyitems(items):
@@ -18,6 +21,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
+    """The lane's one session (local[2], UTC, in-memory catalog, a fresh warehouse)."""
     if shutil.which("java") is None:
         pytest.fail("the Spark lane needs java on PATH (.ci/run installs a JRE when it is missing)")
     from joinedup.engine.spark import spark_session
@@ -25,3 +29,22 @@ def spark(tmp_path_factory):
     session = spark_session(tmp_path_factory.mktemp("spark"))
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def linked_lake(tmp_path_factory) -> Path:
+    """The pseudonymous lake dbt reads (linked/contacts.parquet, linked/persons.parquet) from the end-to-end
+    runs' simulation (tests/pipeline_sim.py: about 1,200 contacts, every mart with rows, both sides of the
+    clock change): simulated, ingested and linked as the DAGs' tasks do, without Airflow (its start and
+    dag.test() would cost the lane more than the engines being compared). Returns the lake folder."""
+    from joinedup.identity.link_step import run_link_step
+    from joinedup.ingest.pipeline import ingest
+    from joinedup.simulate.run import simulate
+
+    work = tmp_path_factory.mktemp("lake")
+    sim, lake = work / "sim", work / "lake"
+    simulate(sim, PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_START, PIPELINE_SEED)
+    days = [PIPELINE_START + timedelta(days=d) for d in range(PIPELINE_DAYS)]
+    ingest(None, days, str(sim / "exports"), lake)
+    run_link_step(lake, work / "identity", sim / "register" / "citizens.csv", PIPELINE_KEY.encode())
+    return lake

@@ -4,7 +4,7 @@
     is in `later_contacts`, when given: a filtered report passes its filtered contacts there, so a pair whose
     earlier contact falls before the period still counts, as it does in the mart.
 -#}
-{% macro channel_transitions(contacts, later_contacts=none) %}
+{% macro channel_transitions(contacts, later_contacts=none, dialect=none) %}
 with
 
 pairs as (
@@ -14,7 +14,7 @@ pairs as (
         occurred_month,
         from_channel,
         to_channel,
-        epoch(to_occurred_at_utc - from_occurred_at_utc) / 60.0 as minutes_between
+        {{ seconds_between('from_occurred_at_utc', 'to_occurred_at_utc', dialect) }} / 60.0 as minutes_between
     from ({{ consecutive_contacts(contacts) }})
     where from_contact_key is not null
 ),

@@ -17,7 +17,7 @@ bounds as (
 ),
 
 spine as (
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select {{ each_day('first_day', 'last_day') }} as date_day
     from bounds
 ),
 
@@ -26,17 +26,17 @@ final as (
         spine.date_day,
         year(spine.date_day) as calendar_year,
         cast(date_trunc('month', spine.date_day) as date) as month_start_date,
-        strftime(spine.date_day, '%B %Y') as month_label,
-        isoyear(spine.date_day) as iso_year,
+        {{ month_label('spine.date_day') }} as month_label,
+        {{ iso_year('spine.date_day') }} as iso_year,
         weekofyear(spine.date_day) as iso_week_number,
         {{ iso_week('spine.date_day') }} as iso_week,
         cast(date_trunc('week', spine.date_day) as date) as iso_week_start_date,
-        isodow(spine.date_day) as iso_weekday,
-        dayname(spine.date_day) as weekday_name,
-        isodow(spine.date_day) >= 6 as is_weekend,
+        {{ iso_weekday('spine.date_day') }} as iso_weekday,
+        {{ weekday_name('spine.date_day') }} as weekday_name,
+        {{ iso_weekday('spine.date_day') }} >= 6 as is_weekend,
         bank_holidays.holiday_date is not null as is_bank_holiday,
         bank_holidays.holiday_name as bank_holiday_name,
-        isodow(spine.date_day) <= 5 and bank_holidays.holiday_date is null as is_working_day
+        {{ iso_weekday('spine.date_day') }} <= 5 and bank_holidays.holiday_date is null as is_working_day
     from spine
     left join bank_holidays on spine.date_day = bank_holidays.holiday_date
 )

@@ -18,10 +18,10 @@ by_day as (
     select
         opening_hours.channel,
         dates.date_day,
-        list_contains(opening_hours.iso_weekdays, dates.iso_weekday)
+        {{ array_has('opening_hours.iso_weekdays', 'dates.iso_weekday') }}
             and (opening_hours.is_open_on_bank_holidays or not dates.is_bank_holiday) as is_open,
-        dates.date_day + opening_hours.opens as opens_at_local,
-        dates.date_day + opening_hours.closes as closes_at_local
+        {{ local_time_on('dates.date_day', 'opening_hours.opens') }} as opens_at_local,
+        {{ local_time_on('dates.date_day', 'opening_hours.closes') }} as closes_at_local
     from dates
     cross join opening_hours
 ),

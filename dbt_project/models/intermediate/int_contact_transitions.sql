@@ -25,7 +25,7 @@ classified as (
         from_occurred_at_local,
         to_occurred_at_utc,
         to_occurred_at_local,
-        epoch(to_occurred_at_utc - from_occurred_at_utc) / 60.0 as minutes_between,
+        {{ seconds_between('from_occurred_at_utc', 'to_occurred_at_utc') }} / 60.0 as minutes_between,
         from_channel <> to_channel as is_channel_switch,
         {{ switch_trigger('from_', 'to_occurred_at_utc') }} as switch_trigger,
         occurred_local_date,

@@ -87,14 +87,14 @@ final as (
         {{ iso_week('cast(occurred_at_local as date)') }} as occurred_iso_week,
         cast(date_trunc('month', occurred_at_local) as date) as occurred_month,
         hour(occurred_at_local) as occurred_local_hour,
-        isodow(occurred_at_local) as occurred_local_weekday,
-        epoch(first_response_at_utc - occurred_at_utc) as response_seconds,
+        {{ iso_weekday('occurred_at_local') }} as occurred_local_weekday,
+        {{ seconds_between('occurred_at_utc', 'first_response_at_utc') }} as response_seconds,
         sla_name,
         sla_target_minutes,
         first_response_at_utc is not null as is_responded,
         case
             when sla_target_minutes is not null
-                then coalesce(epoch(first_response_at_utc - occurred_at_utc) <= sla_target_minutes * 60, false)
+                then coalesce({{ seconds_between('occurred_at_utc', 'first_response_at_utc') }} <= sla_target_minutes * 60, false)
         end as is_sla_met,
         -- closed that day (no opening row: a closed weekday or a bank holiday), or outside [opens, closes)
         not coalesce(occurred_at_local >= opens_at_local and occurred_at_local < closes_at_local, false)

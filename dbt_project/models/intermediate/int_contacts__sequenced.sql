@@ -23,10 +23,10 @@ flagged as (
     select
         *,
         previous_occurred_at_utc is null
-            or epoch(occurred_at_utc - previous_occurred_at_utc) > {{ var('journey_gap_days') }} * 86400
+            or {{ seconds_between('previous_occurred_at_utc', 'occurred_at_utc') }} > {{ var('journey_gap_days') }} * 86400
             as is_journey_start,
         previous_occurred_at_utc is not null
-            and epoch(occurred_at_utc - previous_occurred_at_utc) <= {{ var('repeat_window_days') }} * 86400
+            and {{ seconds_between('previous_occurred_at_utc', 'occurred_at_utc') }} <= {{ var('repeat_window_days') }} * 86400
             as is_repeat_contact
     from with_previous
 ),
@@ -56,7 +56,7 @@ final as (
     select
         md5(person_key || '|' || service || '|' || first_contact_key) as journey_id,
         contact_sequence,
-        * exclude (first_contact_key, journey_number, contact_sequence, previous_occurred_at_utc, is_previous_resolved),
+        * except (first_contact_key, journey_number, contact_sequence, previous_occurred_at_utc, is_previous_resolved),
         is_repeat_contact and not coalesce(is_previous_resolved, false) as is_failure_demand,
         previous_channel is not null and previous_channel <> channel as is_channel_switch
     from in_journey

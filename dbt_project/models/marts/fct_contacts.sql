@@ -1,3 +1,6 @@
+{#- On Spark the table is partitioned by month (BI reads months); DuckDB tables have no partitions. -#}
+{{ config(partition_by=['occurred_month'] if target.type == 'spark' else none) }}
+
 with
 
 contacts as (

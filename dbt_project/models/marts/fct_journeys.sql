@@ -1,3 +1,6 @@
+{#- On Spark the table is partitioned by month (BI reads months); DuckDB tables have no partitions. -#}
+{{ config(partition_by=['started_month'] if target.type == 'spark' else none) }}
+
 with
 
 contacts as (
@@ -15,15 +18,15 @@ journeys as (
         count(*) as contacts,
         count(distinct channel) as channels,
         count(*) filter (where is_channel_switch) as switches,
-        string_agg(channel, '>' order by contact_sequence) as channel_path,
-        string_agg(channel, '>' order by contact_sequence)
-            filter (where contact_sequence = 1 or is_channel_switch) as channel_path_collapsed,
-        arg_min(channel, contact_sequence) as first_channel,
-        arg_max(channel, contact_sequence) as last_channel,
+        {{ ordered_string_agg('channel', '>', 'contact_sequence') }} as channel_path,
+        {{ ordered_string_agg('channel', '>', 'contact_sequence',
+            filter='contact_sequence = 1 or is_channel_switch') }} as channel_path_collapsed,
+        min_by(channel, contact_sequence) as first_channel,
+        max_by(channel, contact_sequence) as last_channel,
         bool_or(is_resolved) as is_resolved,
         sum(cost_gbp) as total_cost_gbp,
-        arg_min(occurred_local_date, contact_sequence) as started_local_date,
-        arg_min(occurred_iso_week, contact_sequence) as started_iso_week,
+        min_by(occurred_local_date, contact_sequence) as started_local_date,
+        min_by(occurred_iso_week, contact_sequence) as started_iso_week,
         min(occurred_month) as started_month
     from contacts
     group by journey_id
@@ -53,7 +56,7 @@ final as (
         started_iso_week,
         started_month,
         switches > 0 as has_channel_switch,
-        epoch(last_contact_at_utc - started_at_utc) / 60.0 as duration_minutes
+        {{ seconds_between('started_at_utc', 'last_contact_at_utc') }} / 60.0 as duration_minutes
     from journeys
 )
 

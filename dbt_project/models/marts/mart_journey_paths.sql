@@ -6,9 +6,9 @@ journeys as (
 ),
 
 both_kinds as (
-    select 'uncollapsed' as path_kind, channel_path as path, * exclude (channel_path) from journeys
+    select 'uncollapsed' as path_kind, channel_path as path, * except (channel_path) from journeys
     union all
-    select 'collapsed' as path_kind, channel_path_collapsed as path, * exclude (channel_path) from journeys
+    select 'collapsed' as path_kind, channel_path_collapsed as path, * except (channel_path) from journeys
 ),
 
 counted as (
@@ -18,7 +18,8 @@ counted as (
         count(*) as journeys,
         count(distinct person_key) as persons,
         avg(contacts) as avg_contacts,
-        avg(case when is_resolved then 1.0 else 0.0 end) as resolved_share,
+        -- double, not 1.0/0.0: Spark averages a DECIMAL into a DECIMAL rounded to 5 places, DuckDB into a DOUBLE
+        avg(case when is_resolved then cast(1 as double) else cast(0 as double) end) as resolved_share,
         avg(total_cost_gbp) as avg_cost_gbp,
         count(*) / sum(count(*)) over (partition by path_kind) as share_of_journeys
     from both_kinds

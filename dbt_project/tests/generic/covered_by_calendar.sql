@@ -5,7 +5,7 @@
 -#}
 {% test covered_by_calendar(model, column_name) %}
 {%- set failing_sql -%}
-select distinct cast(year({{ column_name }}) as varchar) as year_outside_the_calendar
+select distinct cast(year({{ column_name }}) as string) as year_outside_the_calendar
 from {{ model }}
 where {{ column_name }} is not null
     and {{ column_name }} not in (select date_day from {{ ref('int_calendar__dates') }})

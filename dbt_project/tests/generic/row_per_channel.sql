@@ -5,7 +5,7 @@
 {% test row_per_channel(model, column_name) %}
 {%- set failing_sql -%}
 with configured as (
-    select unnest([{% for channel in configured_channels() %}{{ dbt.string_literal(channel) }}{% if not loop.last %}, {% endif %}{% endfor %}]) as channel
+    select * from (values {% for channel in configured_channels() %}({{ dbt.string_literal(channel) }}){% if not loop.last %}, {% endif %}{% endfor %}) as configured (channel)
 )
 
 select configured.channel as channel_without_a_row

@@ -4,10 +4,10 @@ with source as (
 
 renamed as (
     select
-        cast(person_key as varchar) as person_key,
+        cast(person_key as string) as person_key,
         cast(is_registered as boolean) as is_registered,
-        cast(age_band as varchar) as age_band,
-        cast(postcode_district as varchar) as postcode_district
+        cast(age_band as string) as age_band,
+        cast(postcode_district as string) as postcode_district
     from source
 )
 

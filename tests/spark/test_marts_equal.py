@@ -1,0 +1,130 @@
+"""One dbt project, two engines (issue 20): the whole project built on DuckDB (target `local`) and on Spark (target
+`spark_ci`, in this process, on the lane's shared session) from the same lake gives the same marts.
+
+The Spark build is a `dbt build`: seeds, models, the unit tests and every data test run on Spark too, so a
+dialect macro that breaks a test's SQL on Spark fails here, not in production.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from joinedup import paths
+from joinedup.dbt_cli import run_dbt
+from joinedup.inprocess import release_dbt_connection
+
+# Doubles are summed in a different order by each engine (and by DuckDB's threads from one run to the next):
+# equal to 1e-9 relative is equal.
+RTOL = 1e-9
+
+
+def _build(target: str, target_path: Path) -> None:
+    """`dbt build --target <target>` of the repository's project, in this process; fails naming what failed."""
+    res = run_dbt(["build", "--target", target, "--target-path", str(target_path), "--quiet"],
+                  paths.dbt_project_dir())
+    failed = [f"{r.node.unique_id}: {r.status}: {r.message}"
+              for r in (getattr(res.result, "results", None) or []) if r.status not in ("pass", "success", "no-op")]
+    assert res.success, f"dbt build --target {target} failed: {res.exception or ''}\n" + "\n".join(failed)
+
+
+def normalised(table: pa.Table) -> pd.DataFrame:
+    """A mart as the engines can agree on it: timestamps as UTC wall-clock strings (DuckDB's TIMESTAMPTZ and
+    Spark's TIMESTAMP are the same instants; TIMESTAMP and TIMESTAMP_NTZ the same wall clock), dates as ISO
+    strings, every number as a float64 (BIGINT on one engine is INT on the other), columns by name, rows sorted
+    by every column (exact ones first, so a last-bit difference in a double cannot reorder the rows)."""
+    columns: dict[str, Any] = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        kind = col.type
+        if pa.types.is_timestamp(kind):
+            if kind.tz is not None:
+                col = col.cast(pa.timestamp("us", tz="UTC"))
+            columns[name] = pc.strftime(col, format="%Y-%m-%d %H:%M:%S").to_pandas()
+        elif pa.types.is_date(kind):
+            columns[name] = pc.strftime(col, format="%Y-%m-%d").to_pandas()
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            columns[name] = col.cast(pa.float64()).to_pandas()
+        else:
+            columns[name] = col.to_pandas()
+    frame = pd.DataFrame(columns)[sorted(columns)]
+    exact = [c for c in frame.columns if frame[c].dtype != "float64"]
+    floats = [c for c in frame.columns if frame[c].dtype == "float64"]
+    return frame.sort_values(exact + floats, na_position="last", kind="mergesort").reset_index(drop=True)
+
+
+def assert_marts_equal(duck: dict[str, pd.DataFrame], spark: dict[str, pd.DataFrame]) -> None:
+    """Every mart on both engines, with the same columns and rows."""
+    assert sorted(spark) == sorted(duck), "the engines built different marts"
+    for name in sorted(duck):
+        d, s = duck[name], spark[name]
+        assert list(s.columns) == list(d.columns), f"{name}: columns differ"
+        assert len(s) == len(d), f"{name}: {len(d)} rows on DuckDB, {len(s)} on Spark"
+        pd.testing.assert_frame_equal(s, d, check_dtype=False, check_exact=False, rtol=RTOL, obj=name)
+
+
+@pytest.fixture(scope="module")
+def marts(spark: Any, linked_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]]:
+    """(DuckDB marts, Spark marts), normalised, each engine having built the whole project from `linked_lake`."""
+    work = tmp_path_factory.mktemp("marts_equal")
+    warehouse = work / "warehouse.duckdb"
+    env = {"JOINEDUP_LAKE": str(linked_lake), "JOINEDUP_WAREHOUSE": str(warehouse),
+           # the profile's spark_ci settings name the shared session's own folder (they apply only to a new session)
+           "JOINEDUP_SPARK_WORK": str(Path(spark.conf.get("spark.sql.warehouse.dir")).parent)}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        try:
+            _build("local", work / "target_duckdb")
+        finally:
+            release_dbt_connection()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            names = [r[0] for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+            duck = {n: normalised(con.execute(f"select * from marts.{n}").to_arrow_table()) for n in names}
+        _build("spark_ci", work / "target_spark")
+        spark_marts = {r.tableName: normalised(spark.table(f"marts.{r.tableName}").toArrow())
+                       for r in spark.sql("show tables in marts").collect() if not r.isTemporary}
+    yield duck, spark_marts
+
+
+def test_every_mart_is_the_same_on_duckdb_and_spark(marts: tuple[dict[str, pd.DataFrame], ...]) -> None:
+    duck, spark_marts = marts
+    # the simulation reaches every mart, with contacts on both sides of the clock change (local = UTC before
+    # 30 March 2025 01:00 UTC, an hour ahead after)
+    assert {n for n, f in duck.items() if len(f) == 0} == set()
+    contacts = duck["fct_contacts"]
+    offsets = pd.to_datetime(contacts["occurred_at_local"]) - pd.to_datetime(contacts["occurred_at_utc"])
+    assert set(offsets.dt.total_seconds()) == {0.0, 3600.0}
+    assert_marts_equal(duck, spark_marts)
+
+
+def test_the_comparison_sees_one_changed_value(marts: tuple[dict[str, pd.DataFrame], ...]) -> None:
+    """The equality above can fail: one local time an hour out (a wrong time-zone rule) is caught."""
+    duck, spark_marts = marts
+    broken = dict(spark_marts)
+    contacts = broken["fct_contacts"].copy()
+    contacts.loc[0, "occurred_at_local"] = "2025-03-30 02:30:00.000000"
+    broken["fct_contacts"] = contacts
+    with pytest.raises(AssertionError, match="fct_contacts"):
+        assert_marts_equal(duck, broken)
+
+
+def test_mart_definitions_hold_duckdb_sql_on_both_targets(marts: tuple[dict[str, pd.DataFrame], ...]) -> None:
+    """The report runs the stored definitions on DuckDB over the published file, whichever engine built it, so
+    the Spark build stores DuckDB SQL (equal text is asserted with the marts): DuckDB parses every one."""
+    _, spark_marts = marts
+    stored = spark_marts["mart_definitions"].set_index("mart_name")["definition_sql"]
+    assert "epoch(" in stored["mart_channel_transitions"]  # DuckDB's spelling, not Spark's unix_micros
+    assert "unix_micros" not in "".join(stored)
+    for name, sql in stored.items():
+        parsed = json.loads(duckdb.execute("select json_serialize_sql(?::varchar)", [sql]).fetchone()[0])
+        assert not parsed["error"], f"{name}: DuckDB cannot parse the stored definition: {parsed}"
