@@ -5,7 +5,7 @@ docs/scale-out.md, section "Linkage on Spark".
 """
 
 from linkage.spark.link import (broadcast_register, candidates, cluster, connected_components, identifier_edges,
-                                link, register_keys, score, train)
+                                Linked, link, link_steps, register_keys, score, train)
 
-__all__ = ["broadcast_register", "candidates", "cluster", "connected_components", "identifier_edges", "link",
+__all__ = ["broadcast_register", "candidates", "cluster", "connected_components", "identifier_edges", "link", "link_steps", "Linked",
            "register_keys", "score", "train"]

@@ -18,6 +18,7 @@ remembered identifiers) and the refused-edge audit; linkage.pipeline.link keeps 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import uuid
 from functools import partial
 from typing import TYPE_CHECKING
@@ -36,7 +37,7 @@ from linkage.state import load_state
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-MAX_ITERATIONS = 100  # connected components: a chain longer than 2^100 cannot occur; more means a bug
+MAX_ITERATIONS = 60  # connected components settle in about log2(longest chain) rounds: more means a bug
 
 
 def broadcast_register(spark: SparkSession, reg: PreparedRegister) -> SharedRegister:
@@ -58,7 +59,9 @@ def candidates(spark: SparkSession, reg_keys: DataFrame, contacts: DataFrame, re
     """(contact_id, reg_pos): every candidate pair, as linkage.blocking.candidate_pairs finds them. Keys are
     built on both sides by the linker's own functions and joined in Spark SQL on (table, key); pairs met only
     through a bare handle must be one account, checked per partition."""
-    keys = contacts.mapInPandas(partial(workers.contact_keys, reg=reg, settings=settings), workers.KEYS_SCHEMA)
+    # checkpointed: the join below is read twice (plain pairs, handle pairs), and standardising is the costly part
+    keys = contacts.mapInPandas(partial(workers.contact_keys, reg=reg, settings=settings),
+                                workers.KEYS_SCHEMA).localCheckpoint()
     keys.createOrReplaceTempView("jl_contact_keys")
     reg_keys.createOrReplaceTempView("jl_register_keys")
     met = spark.sql("""
@@ -96,10 +99,13 @@ def connected_components(spark: SparkSession, edges: DataFrame) -> DataFrame:
     """(node, component) for every node of `edges` (columns a, b): component is the smallest node id of its
     connected component.
 
-    Iterative min-label in Spark SQL, as Splink does: each node takes the smallest of its label, its
-    neighbours' labels and its label's label (the last jumps along chains, so a path of n nodes settles in
-    about log n rounds, not n), until no label changes. Each round's labels are checkpointed locally, or the
-    plan would grow with every round."""
+    Iterative min-label in Spark SQL, as Splink's connected_components does: the nodes sharing a label act as
+    one group, and each round every group takes the smallest label among its members' neighbours ("rep_updates"
+    in Splink), then each node the label of its label (pointer jumping). Plain neighbour-to-neighbour
+    propagation needs as many rounds as the longest chain is long; with groups merging, the number of labels
+    shrinks geometrically, so a chain of n contacts settles in about log n rounds. Each round's labels are
+    checkpointed locally, or the plan would grow with every round. A label is always a node of the
+    component and never grows, so the fixed point (no label changes) is the component's smallest node."""
     edges.select("a", "b").createOrReplaceTempView("jl_cc_edges")
     neighbours = spark.sql("""
         select a as node, b as nbr from jl_cc_edges union select b as node, a as nbr from jl_cc_edges
@@ -107,16 +113,17 @@ def connected_components(spark: SparkSession, edges: DataFrame) -> DataFrame:
     neighbours.createOrReplaceTempView("jl_cc_neighbours")
     labels = spark.sql("select node, least(node, min(nbr)) as label from jl_cc_neighbours group by node")
     labels = labels.localCheckpoint()
-    for _ in range(MAX_ITERATIONS):
+    for _round in range(MAX_ITERATIONS):
         labels.createOrReplaceTempView("jl_cc_labels")
         new = spark.sql("""
-            with via_neighbour as (
-                select n.node, min(l.label) as label
-                from jl_cc_neighbours n join jl_cc_labels l on l.node = n.nbr group by n.node),
-            via_label as (
-                select l.node, r.label from jl_cc_labels l join jl_cc_labels r on r.node = l.label)
-            select l.node, least(l.label, v.label, j.label) as label
-            from jl_cc_labels l join via_neighbour v using (node) join via_label j using (node)
+            with group_min as (
+                select l.label as rep, min(r.label) as label
+                from jl_cc_neighbours n join jl_cc_labels l on l.node = n.node join jl_cc_labels r on r.node = n.nbr
+                group by l.label),
+            hooked as (
+                select l.node, least(l.label, g.label) as label
+                from jl_cc_labels l join group_min g on g.rep = l.label)
+            select h.node, least(h.label, j.label) as label from hooked h join hooked j on j.node = h.label
         """).localCheckpoint()
         new.createOrReplaceTempView("jl_cc_new")
         changed = spark.sql(
@@ -128,13 +135,12 @@ def connected_components(spark: SparkSession, edges: DataFrame) -> DataFrame:
     raise RuntimeError(f"connected components did not settle in {MAX_ITERATIONS} rounds")
 
 
-def cluster(spark: SparkSession, scored: DataFrame, edges: DataFrame, reg: SharedRegister,
+def cluster(spark: SparkSession, scored: DataFrame, edges: DataFrame, components: DataFrame, reg: SharedRegister,
             settings: LinkSettings) -> DataFrame:
-    """Persons under merge protection, explained (OUTPUT_COLUMNS): the components of the edge graph are
-    hashed into groups, and each group's whole components are clustered together on a worker (see
-    workers.cluster_group for why that is the global answer). Contacts with no edge are their own
+    """Persons under merge protection, explained (OUTPUT_COLUMNS): the components of the edge graph
+    (connected_components) are hashed into groups, and each group's whole components are clustered together on
+    a worker (see workers.cluster_group for why that is the global answer). Contacts with no edge are their own
     component."""
-    components = connected_components(spark, edges)
     groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     components.createOrReplaceTempView("jl_components")
     scored.createOrReplaceTempView("jl_scored")
@@ -170,11 +176,19 @@ def train(spark: SparkSession, reg: PreparedRegister, contacts: DataFrame, model
     return resolve_model(reg, sample.toPandas(), None, load_state(None), settings)
 
 
-def link(spark: SparkSession, register: pd.DataFrame | PreparedRegister, contacts: DataFrame,
-         model: Model | None = None, settings: LinkSettings | None = None) -> DataFrame:
-    """Link contacts (a Spark DataFrame: ``contact_id`` + contact columns) to register citizens or pseudonymous
-    persons: one row per contact with linkage.pipeline.OUTPUT_COLUMNS, as linkage.pipeline.link gives for a
-    stateless run. The result is checkpointed: reading it again does not score again."""
+@dataclass(frozen=True)
+class Linked:
+    """What each step of a Spark link produced (checkpointed), for a caller or a test that inspects the steps."""
+
+    scored: DataFrame  # workers.SCORED_SCHEMA, one row per contact
+    edges: DataFrame  # workers.EDGES_SCHEMA, accepted contact-to-contact identifier edges
+    components: DataFrame  # (node, component) for every contact with an edge
+    decisions: DataFrame  # linkage.pipeline.OUTPUT_COLUMNS, one row per contact
+
+
+def link_steps(spark: SparkSession, register: pd.DataFrame | PreparedRegister, contacts: DataFrame,
+               model: Model | None = None, settings: LinkSettings | None = None) -> Linked:
+    """link(), keeping every step's result."""
     settings = settings or load_settings()
     reg = register if isinstance(register, PreparedRegister) else prepare_register(register, settings)
     if "occurred_at" in contacts.columns:
@@ -184,4 +198,18 @@ def link(spark: SparkSession, register: pd.DataFrame | PreparedRegister, contact
     pairs = candidates(spark, register_keys(spark, reg), contacts, reg_bc, settings)
     scored = score(contacts, pairs, reg_bc, mdl, settings).localCheckpoint()
     edges = identifier_edges(spark, scored, reg_bc, settings).localCheckpoint()
-    return cluster(spark, scored, edges, reg_bc, settings).localCheckpoint()
+    components = connected_components(spark, edges)
+    decisions = cluster(spark, scored, edges, components, reg_bc, settings).localCheckpoint()
+    return Linked(scored, edges, components, decisions)
+
+
+def link(spark: SparkSession, register: pd.DataFrame | PreparedRegister, contacts: DataFrame,
+         model: Model | None = None, settings: LinkSettings | None = None) -> DataFrame:
+    """Link contacts (a Spark DataFrame: ``contact_id`` + contact columns) to register citizens or pseudonymous
+    persons: one row per contact with linkage.pipeline.OUTPUT_COLUMNS, as linkage.pipeline.link gives for a
+    stateless run. The result is checkpointed: reading it again does not score again.
+
+    model: the model to score with (what the pandas path trained and saved: learned parameters are data);
+    None trains one on a driver sample (train). Contacts sharing an identifier and a name are chained in
+    contact_id order; the pandas path chains them in input order, so the two agree on contacts sorted by id."""
+    return link_steps(spark, register, contacts, model, settings).decisions
