@@ -4,8 +4,19 @@ Needs the optional ``spark`` dependency group (pyspark). See linkage.spark.link 
 docs/scale-out.md, section "Linkage on Spark".
 """
 
-from linkage.spark.link import (broadcast_register, candidates, cluster, connected_components, identifier_edges,
-                                Linked, link, link_steps, register_keys, score, train)
+from linkage.spark.link import (
+                                Linked,
+                                broadcast_register,
+                                candidates,
+                                cluster,
+                                connected_components,
+                                identifier_edges,
+                                link,
+                                link_steps,
+                                register_keys,
+                                score,
+                                train,
+)
 
-__all__ = ["broadcast_register", "candidates", "cluster", "connected_components", "identifier_edges", "link", "link_steps", "Linked",
-           "register_keys", "score", "train"]
+__all__ = ["Linked", "broadcast_register", "candidates", "cluster", "connected_components", "identifier_edges",
+           "link", "link_steps", "register_keys", "score", "train"]

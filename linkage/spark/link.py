@@ -18,8 +18,8 @@ remembered identifiers) and the refused-edge audit; linkage.pipeline.link keeps 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 import uuid
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -190,7 +190,8 @@ def link_steps(spark: SparkSession, register: pd.DataFrame | PreparedRegister, c
                model: Model | None = None, settings: LinkSettings | None = None) -> Linked:
     """link(), keeping every step's result."""
     settings = settings or load_settings()
-    reg = register if isinstance(register, PreparedRegister) else prepare_register(register, settings)
+    # taught on the driver too: training standardises its sample here
+    reg = register.teach_lexicon() if isinstance(register, PreparedRegister) else prepare_register(register, settings)
     if "occurred_at" in contacts.columns:
         contacts = contacts.withColumn("occurred_at", contacts["occurred_at"].cast("string"))
     mdl = train(spark, reg, contacts, model, settings)

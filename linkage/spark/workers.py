@@ -20,8 +20,15 @@ import pandas as pd
 from linkage.blocking import HANDLES, contact_block_keys, same_account_mask
 from linkage.cluster import CONTACT_EDGE_KINDS, contact_edges
 from linkage.model import Model
-from linkage.pipeline import (CLUSTER_COLUMNS, OUTPUT_COLUMNS, Clustering, Predictions, cluster_contacts, explain,
-                              shared_in_register)
+from linkage.pipeline import (
+    CLUSTER_COLUMNS,
+    OUTPUT_COLUMNS,
+    Clustering,
+    Predictions,
+    cluster_contacts,
+    explain,
+    shared_in_register,
+)
 from linkage.predict import RESULT_COLUMNS, match_batch
 from linkage.prepare import PreparedRegister
 from linkage.settings import LinkSettings

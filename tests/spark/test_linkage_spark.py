@@ -137,3 +137,26 @@ def test_connected_components_on_chains_cycles_and_stars(spark):
     edges += [(names[300 + 2 * i], names[301 + 2 * i]) for i in range(30)] + [(names[399], names[399])]
     got = connected_components(spark, spark.createDataFrame(edges, "a string, b string")).toPandas()
     assert dict(zip(got["node"], got["component"])) == _reference_components(edges)
+
+
+def test_without_a_model_spark_trains_the_pandas_paths_model(spark):
+    """No model given: EM runs on the driver over a sample of the contacts (all of them, up to 50,000), with the
+    pandas path's own training, so the model is the one the pandas path would learn."""
+    from linkage.pipeline import resolve_model
+    from linkage.prepare import prepare_register
+    from linkage.settings import load_settings
+    from linkage.spark import train
+    from linkage.state import load_state
+
+    reg = make_register(1500, seed=8)
+    contacts, _ = make_contacts(reg, 3000, seed=9)
+    contacts = contacts.astype(object).where(contacts.notna(), None)
+    settings = load_settings()
+    prepared = prepare_register(reg.drop(columns=["_handle"]), settings)
+    expected = resolve_model(prepared, contacts, None, load_state(None), settings)
+    got = train(spark, prepared, spark.createDataFrame(contacts), None, settings)
+    assert got.trained_on == expected.trained_on and got.trained_on
+    for name in expected.m:
+        np.testing.assert_allclose(got.m[name], expected.m[name], rtol=1e-9, atol=0)
+        np.testing.assert_allclose(got.u[name], expected.u[name], rtol=1e-9, atol=0)
+    assert got.p_in_register == pytest.approx(expected.p_in_register, rel=1e-9)
