@@ -159,6 +159,13 @@ class RegisterIndex:
         return cls(single, {r: KeyIndex.of(f["k"].to_numpy(), f["p"].to_numpy(np.int64)) for r, f in multi.items()},
                    handle_index(reg))
 
+    def tables(self) -> dict[str, KeyIndex]:
+        """Every register-side table by the name contact_block_keys gives its keys: 'single:<rule>',
+        'multi:<rule>' and HANDLES. One namespace for both sides is what lets a join outside this module
+        (linkage.spark's, in Spark SQL) find the same pairs as candidate_pairs."""
+        return {**{f"single:{k}": v for k, v in self.single.items()},
+                **{f"multi:{k}": v for k, v in self.multi.items()}, HANDLES: self.handles}
+
 
 def handle_index(reg: pd.DataFrame) -> KeyIndex:
     """The register's verified handles without their network ('x:bettyboo52' -> 'bettyboo52'), a row each."""
@@ -259,14 +266,8 @@ def _handle_key_lists(row) -> dict[str, list[str]]:
     return out
 
 
-def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] = tuple(HANDLE_RULES),
-                 multi: dict[str, pd.DataFrame] | None = None, index: RegisterIndex | None = None
-                 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(contact pos, register pos) per handle rule, for records with no stated name.
-
-    multi: the register's forename keys (register_multi_keys), needed by the rules on a forename.
-    index: the register's join index (PreparedRegister.index); without it, the rules' keys are indexed here.
-    """
+def _handle_keys(con: pd.DataFrame, rules: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(register table, key hashes, contact positions) per handle rule, for records with no stated name."""
     no_name = con["given"].isna() & con["family"].isna() & (con["h_forename"].notna() | con["h_surnames"].notna())
     sub = con.loc[no_name, ["h_forename", "h_surnames", "h_initials", "h_years"]]
     if sub.empty:
@@ -277,15 +278,65 @@ def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] 
     for rule in rules:
         c = np.array([p for p, d in zip(pos, lists) for _ in d[rule]], dtype=np.int64)
         k = [key for d in lists for key in d[rule]]
-        if not k:
-            continue
-        if rule in MULTI_RULES:
-            out.append(_multi_index(rule, multi, index).join(_hash(k), c))
-            continue
-        column = REGISTER_KEYED_HANDLE_RULES[rule]
-        right = index.single[column] if index is not None else KeyIndex.of_keys(rkeys[column].reset_index(drop=True))
-        out.append(right.join(_hash(k), c))
+        if k:
+            table = f"multi:{rule}" if rule in MULTI_RULES else f"single:{REGISTER_KEYED_HANDLE_RULES[rule]}"
+            out.append((table, _hash(k), c))
     return out
+
+
+def handle_pairs(con: pd.DataFrame, rkeys: pd.DataFrame, rules: tuple[str, ...] = tuple(HANDLE_RULES),
+                 multi: dict[str, pd.DataFrame] | None = None, index: RegisterIndex | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(contact pos, register pos) per handle rule, for records with no stated name.
+
+    multi: the register's forename keys (register_multi_keys), needed by the rules on a forename.
+    index: the register's join index (PreparedRegister.index); without it, the rules' keys are indexed here.
+    """
+    out = []
+    for table, h, c in _handle_keys(con, rules):
+        kind, rule = table.split(":", 1)
+        if kind == "multi":
+            right = _multi_index(rule, multi, index)
+        else:
+            right = index.single[rule] if index is not None else KeyIndex.of_keys(rkeys[rule].reset_index(drop=True))
+        out.append(right.join(h, c))
+    return out
+
+
+HANDLES = "handles"  # the register table of verified handles (RegisterIndex.tables)
+
+
+def contact_block_keys(con: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Every rule's contact side: (register table it joins, uint64 key hashes, contact positions).
+
+    A pair is a candidate when a contact key equals a key of the named register table (RegisterIndex.tables),
+    and, for the HANDLES table, the two handles are one account (same_account_mask). candidate_pairs joins
+    these here; linkage.spark joins the same keys in Spark SQL.
+    """
+    con0 = con.reset_index(drop=True)
+    ckeys = contact_keys(con0)
+    out = []
+    for rule in RULES:
+        k = ckeys[rule.name].dropna()
+        out.append((f"single:{rule.name}", _hash(k.to_numpy()), k.index.to_numpy(np.int64)))
+    for rule, f in _forename_keys(con0, "given", FORENAME_RULES).items():
+        out.append((f"multi:{rule}", f["k"].to_numpy(), f["p"].to_numpy(np.int64)))
+    out.extend(_handle_keys(con0, tuple(HANDLE_RULES)))
+    ch = con0["handle"].dropna()
+    if not ch.empty:
+        from linkage.handles import split_network
+
+        out.append((HANDLES, _hash(ch.map(lambda h: split_network(h)[1]).to_numpy()), ch.index.to_numpy(np.int64)))
+    return out
+
+
+def same_account_mask(con: pd.DataFrame, reg: pd.DataFrame, c: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Of the pairs met through a bare handle (the HANDLES table), those whose handles are one account: 'x:jb52'
+    meets a citizen's 'jb52' without a network, not their 'facebook:jb52' (linkage.handles.same_account)."""
+    from linkage.handles import same_account
+
+    h, k = con["handle"].to_numpy(), reg["known_handles"].to_numpy()
+    return np.array([same_account(h[i], k[j]) for i, j in zip(c, r)], dtype=bool)
 
 
 def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame,
@@ -296,19 +347,16 @@ def candidate_pairs(con: pd.DataFrame, reg: pd.DataFrame, reg_keys: pd.DataFrame
     (PreparedRegister.index, built once per register); without it, one is built here.
     """
     index = index if index is not None else RegisterIndex.build(reg, reg_keys, multi)
+    tables = index.tables()
     con0 = con.reset_index(drop=True)
-    ckeys = contact_keys(con0)
     n_reg = len(reg)
     codes: list[np.ndarray] = []
-    for rule in RULES:
-        c, r = index.single[rule.name].join_keys(ckeys[rule.name])
+    for table, hashes, pos in contact_block_keys(con0):
+        c, r = tables[table].join(hashes, pos)
+        if table == HANDLES and len(c):
+            keep = same_account_mask(con0, reg, c, r)
+            c, r = c[keep], r[keep]
         codes.append(c * n_reg + r)
-    for c, r in forename_pairs(con0, multi, index=index):
-        codes.append(c * n_reg + r)
-    for c, r in handle_pairs(con0, reg_keys, multi=multi, index=index):
-        codes.append(c * n_reg + r)
-    c, r = known_handle_pairs(con0, reg, index)
-    codes.append(c * n_reg + r)
     allc = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     return pd.MultiIndex.from_arrays([allc // n_reg, allc % n_reg], names=["contact", "register"])
 
@@ -319,7 +367,7 @@ def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame, index: RegisterInde
 
     index: the register's join index (PreparedRegister.index); without it, the verified handles are indexed here.
     """
-    from linkage.handles import same_account, split_network
+    from linkage.handles import split_network
 
     ch = con["handle"].reset_index(drop=True).dropna()
     if ch.empty:
@@ -328,7 +376,6 @@ def known_handle_pairs(con: pd.DataFrame, reg: pd.DataFrame, index: RegisterInde
     bare = ch.map(lambda h: split_network(h)[1])
     c, r = handles.join(_hash(bare.to_numpy()), ch.index.to_numpy(np.int64))
     if len(c):
-        h, k = con["handle"].to_numpy(), reg["known_handles"].to_numpy()
-        keep = np.array([same_account(h[i], k[j]) for i, j in zip(c, r)], dtype=bool)
+        keep = same_account_mask(con, reg, c, r)
         c, r = c[keep], r[keep]
     return c, r

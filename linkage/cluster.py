@@ -162,7 +162,8 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
             id_index: pd.DataFrame | None = None, shared: dict[str, set] | None = None,
             citizen_names: dict[str, Name] | None = None, settings: LinkSettings | None = None,
             identifier_key: bytes | None = None,
-            person_forbidden: dict[str, frozenset] | None = None) -> ClusterResult:
+            person_forbidden: dict[str, frozenset] | None = None,
+            edges: tuple[list[tuple[int, int, str]], list[dict]] | None = None) -> ClusterResult:
     """Assign person ids to the contacts in `std` (standardised, positional index).
 
     previous: contact_id, person_id, citizen_id from earlier runs.
@@ -172,6 +173,10 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
     person_forbidden: remembered person id -> citizens a contact of theirs must never join (review rejections):
         a new contact must not carry a rejected contact's person into that citizen through a remembered
         identifier.
+    edges: contact_edges' result for these contacts when it was found elsewhere, in its order (linkage.spark
+        finds them over every contact, then clusters each connected component on its own: edges are applied
+        in one global order and never join two components, so each component's unions, refusals and
+        pseudonym are what the whole run gives it).
     """
     settings = settings or load_settings()
     if identifier_key is None:
@@ -225,7 +230,7 @@ def cluster(std: pd.DataFrame, matched_citizen: np.ndarray, cannot_link: dict[st
                 via[i] = edge
 
     # 1. contacts sharing an identifier in this run
-    edges, rej = contact_edges(std, settings, shared, identifier_key)
+    edges, rej = edges if edges is not None else contact_edges(std, settings, shared, identifier_key)
     rejected.extend(rej)
     for a, b, kind in edges:
         apply(a, b, kind)

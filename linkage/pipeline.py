@@ -158,9 +158,11 @@ def predict(reg: PreparedRegister, contacts: pd.DataFrame, model: Model, setting
 
 
 def cluster_contacts(pred: Predictions, reg: PreparedRegister, state: State, settings: LinkSettings,
-                     decisions: Decisions | None = None) -> Clustering:
+                     decisions: Decisions | None = None,
+                     edges: tuple[list[tuple[int, int, str]], list[dict]] | None = None) -> Clustering:
     """Step 4: persons. Contacts sharing an identifier, or an identifier remembered from earlier runs, join
-    under merge protection (linkage.protection); a component with a citizen is that citizen."""
+    under merge protection (linkage.protection); a component with a citizen is that citizen.
+    edges: the contacts' identifier edges when they were found over more contacts than these (see cluster)."""
     decisions = decisions or Decisions()
     res = pred.scores
     matched = np.where(res["decision"].to_numpy() == "matched", res["candidate_citizen_id"].to_numpy(), None)
@@ -171,9 +173,10 @@ def cluster_contacts(pred: Predictions, reg: PreparedRegister, state: State, set
     remembered, previous = _remembered(state, contacts, keys)
     forbidden = decisions.forbidden()
     result = cluster(pred.standardised, matched, forbidden, occurred,
-                     previous=previous, id_index=remembered, shared=_shared_in_register(reg, settings),
+                     previous=previous, id_index=remembered, shared=shared_in_register(reg, settings),
                      citizen_names=_citizen_names(reg, matched, previous, remembered), settings=settings,
-                     identifier_key=state.identifier_key, person_forbidden=_person_forbidden(state, forbidden))
+                     identifier_key=state.identifier_key, person_forbidden=_person_forbidden(state, forbidden),
+                     edges=edges)
     return Clustering(result, keys)
 
 
@@ -336,7 +339,7 @@ def _run_batch(job: tuple[int, pd.DataFrame]):
     return res, audit, std[CLUSTER_COLUMNS].reset_index(drop=True), st
 
 
-def _shared_in_register(reg: PreparedRegister, settings: LinkSettings) -> dict[str, set]:
+def shared_in_register(reg: PreparedRegister, settings: LinkSettings) -> dict[str, set]:
     """Identifier values held by several citizens: never a reason to join contacts either."""
     out = {}
     for kind in ("email", "phone"):

@@ -79,15 +79,20 @@ def pairs_and_levels(con: pd.DataFrame, reg: PreparedRegister, known: Compared |
 
 def match_batch(con: pd.DataFrame, reg: PreparedRegister, model: Model, settings: LinkSettings,
                 cannot_link: set[tuple[str, str]] | None = None,
-                must_link: dict[str, str] | None = None, known: Compared | None = None
-                ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                must_link: dict[str, str] | None = None, known: Compared | None = None,
+                candidates: pd.MultiIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Best register candidate and decision for each standardised contact in the batch.
 
     known: pairs and levels already computed for some of these contacts (pairs_and_levels).
+    candidates: the batch's candidate pairs (contact position, register row), sorted, when blocking ran
+    elsewhere (linkage.spark joins the blocking keys in Spark SQL); None blocks here.
     Returns (one row per contact, rejected-edge audit, counters).
     """
     con = prepare_contacts(con.reset_index(drop=True))
-    pairs, levels = pairs_and_levels(con, reg, known)
+    if candidates is None:
+        pairs, levels = pairs_and_levels(con, reg, known)
+    else:
+        pairs, levels = candidates, compare_pairs(candidates, con, reg.std)
     ci = pairs.get_level_values(0).to_numpy()
     ri = pairs.get_level_values(1).to_numpy()
     con_ids, reg_ids = con["id"].to_numpy(), reg.std["id"].to_numpy()
