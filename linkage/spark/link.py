@@ -103,36 +103,53 @@ def connected_components(spark: SparkSession, edges: DataFrame) -> DataFrame:
     one group, and each round every group takes the smallest label among its members' neighbours ("rep_updates"
     in Splink), then each node the label of its label (pointer jumping). Plain neighbour-to-neighbour
     propagation needs as many rounds as the longest chain is long; with groups merging, the number of labels
-    shrinks geometrically, so a chain of n contacts settles in about log n rounds. Each round's labels are
-    checkpointed locally, or the plan would grow with every round. A label is always a node of the
-    component and never grows, so the fixed point (no label changes) is the component's smallest node."""
-    edges.select("a", "b").createOrReplaceTempView("jl_cc_edges")
-    neighbours = spark.sql("""
-        select a as node, b as nbr from jl_cc_edges union select b as node, a as nbr from jl_cc_edges
-    """).localCheckpoint()
-    neighbours.createOrReplaceTempView("jl_cc_neighbours")
-    labels = spark.sql("select node, least(node, min(nbr)) as label from jl_cc_neighbours group by node")
-    labels = labels.localCheckpoint()
-    for _round in range(MAX_ITERATIONS):
-        labels.createOrReplaceTempView("jl_cc_labels")
-        new = spark.sql("""
-            with group_min as (
-                select l.label as rep, min(r.label) as label
-                from jl_cc_neighbours n join jl_cc_labels l on l.node = n.node join jl_cc_labels r on r.node = n.nbr
-                group by l.label),
-            hooked as (
-                select l.node, least(l.label, g.label) as label
-                from jl_cc_labels l join group_min g on g.rep = l.label)
-            select h.node, least(h.label, j.label) as label from hooked h join hooked j on j.node = h.label
-        """).localCheckpoint()
-        new.createOrReplaceTempView("jl_cc_new")
-        changed = spark.sql(
-            "select count(*) as n from jl_cc_new n join jl_cc_labels l using (node) where n.label <> l.label"
-        ).collect()[0]["n"]
-        labels = new
-        if changed == 0:
-            return labels.withColumnRenamed("label", "component")
-    raise RuntimeError(f"connected components did not settle in {MAX_ITERATIONS} rounds")
+    shrinks geometrically, so a chain of n contacts settles in about log n rounds. A label is always a node of
+    the component and never grows, so the fixed point (no label changes) is the component's smallest node.
+
+    Each round's labels are written to Parquet and read back (Splink's ``break_lineage_method="parquet"``), in
+    a scratch folder under the warehouse that is removed at the end. ``localCheckpoint`` per round was not
+    enough: on a 20,000-node chain the driver ran out of heap while planning a later round (an OutOfMemoryError
+    in statistics estimation), where the Parquet round trip settles it in about 40 s."""
+    scratch = f"{spark.conf.get('spark.sql.warehouse.dir').rstrip('/')}/_linkage_cc_{uuid.uuid4().hex}"
+    try:
+        edges.select("a", "b").createOrReplaceTempView("jl_cc_edges")
+        neighbours = _break_lineage(spark, spark.sql("""
+            select a as node, b as nbr from jl_cc_edges union select b as node, a as nbr from jl_cc_edges
+        """), f"{scratch}/neighbours")
+        neighbours.createOrReplaceTempView("jl_cc_neighbours")
+        labels = _break_lineage(spark, spark.sql(
+            "select node, least(node, min(nbr)) as label from jl_cc_neighbours group by node"), f"{scratch}/0")
+        for round_ in range(1, MAX_ITERATIONS + 1):
+            labels.createOrReplaceTempView("jl_cc_labels")
+            new = _break_lineage(spark, spark.sql("""
+                with group_min as (
+                    select l.label as rep, min(r.label) as label
+                    from jl_cc_neighbours n join jl_cc_labels l on l.node = n.node
+                    join jl_cc_labels r on r.node = n.nbr
+                    group by l.label),
+                hooked as (
+                    select l.node, least(l.label, g.label) as label
+                    from jl_cc_labels l join group_min g on g.rep = l.label)
+                select h.node, least(h.label, j.label) as label from hooked h join hooked j on j.node = h.label
+            """), f"{scratch}/{round_}")
+            new.createOrReplaceTempView("jl_cc_new")
+            changed = spark.sql(
+                "select count(*) as n from jl_cc_new n join jl_cc_labels l using (node) where n.label <> l.label"
+            ).collect()[0]["n"]
+            labels = new
+            if changed == 0:
+                # kept in memory, so the scratch folder can go
+                return labels.withColumnRenamed("label", "component").localCheckpoint()
+        raise RuntimeError(f"connected components did not settle in {MAX_ITERATIONS} rounds")
+    finally:
+        path = spark._jvm.org.apache.hadoop.fs.Path(scratch)
+        path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)
+
+
+def _break_lineage(spark: SparkSession, df: DataFrame, path: str) -> DataFrame:
+    """`df` as a fresh Parquet scan: the next round plans against files, not against every earlier round."""
+    df.write.parquet(path)
+    return spark.read.parquet(path)
 
 
 def cluster(spark: SparkSession, scored: DataFrame, edges: DataFrame, components: DataFrame, reg: SharedRegister,
