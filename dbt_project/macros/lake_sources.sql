@@ -29,3 +29,31 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- `dbt source freshness` for the contacts source (its loaded_at_query): the latest contact of the stalest
+    configured channel in the Parquet file at `path`, one with nothing landed counting as never loaded, so one
+    channel that stops delivering is caught while the others still flow. It reads the file itself, not the
+    source, so it needs no view on Spark (a freshness run has no on-run-start hook to make one). -#}
+{% macro lake_loaded_at_query(path) -%}
+    select min(coalesce(landed.latest, timestamp '1970-01-01'))
+    from (
+        select * from (values {% for c in configured_channels() %}({{ dbt.string_literal(c) }}){{ ', ' if not loop.last }}{% endfor %})
+            as configured (channel)
+    ) as configured
+    left join (
+        select channel, max(occurred_at) as latest
+        from {{ parquet_file(path) }}
+        group by channel
+    ) as landed on configured.channel = landed.channel
+{%- endmacro %}
+
+{#- A Parquet file (or glob) read as a relation. -#}
+{% macro parquet_file(path) -%}
+    {{ return(adapter.dispatch('parquet_file', 'joinedup')(path)) }}
+{%- endmacro %}
+{% macro duckdb__parquet_file(path) -%}
+    read_parquet('{{ path }}')
+{%- endmacro %}
+{% macro spark__parquet_file(path) -%}
+    parquet.`{{ path }}`
+{%- endmacro %}

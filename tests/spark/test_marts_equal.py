@@ -128,3 +128,25 @@ def test_mart_definitions_hold_duckdb_sql_on_both_targets(marts: tuple[dict[str,
     for name, sql in stored.items():
         parsed = json.loads(duckdb.execute("select json_serialize_sql(?::varchar)", [sql]).fetchone()[0])
         assert not parsed["error"], f"{name}: DuckDB cannot parse the stored definition: {parsed}"
+
+
+def test_source_freshness_reads_the_lake_on_both_engines(spark: Any, linked_lake: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dbt source freshness` (the contacts source's loaded_at_query) finds the same latest contact of the stalest
+    channel on both targets. The simulation is from 2025, so both call it stale: the time is what is compared."""
+    monkeypatch.setenv("JOINEDUP_LAKE", str(linked_lake))
+    monkeypatch.setenv("JOINEDUP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    latest = {}
+    for target in ("local", "spark_ci"):
+        try:
+            res = run_dbt(["source", "freshness", "--target", target, "--target-path", str(tmp_path / target)],
+                          paths.dbt_project_dir())
+        finally:
+            release_dbt_connection()
+        (checked,) = [r for r in res.result.results if r.node.resource_type == "source"]
+        assert checked.status == "error", checked  # stale, not failed to run
+        latest[target] = checked.max_loaded_at
+    expected = duckdb.execute(f"""select min(latest) from (select channel, max(occurred_at) as latest
+        from read_parquet('{linked_lake}/linked/contacts.parquet') group by channel)""").fetchone()[0]
+    assert latest["local"] == latest["spark_ci"]
+    assert latest["local"].replace(tzinfo=None) == expected
