@@ -19,7 +19,13 @@ import duckdb
 import pandas as pd
 
 from joinedup.publish.warehouse import connect_readonly
-from joinedup.quality.suites import expectation_suite, gx_context, gx_spark_batch_definition, suite_doc, suites_dir
+from joinedup.quality.suites import (
+    expectation_suite,
+    gx_context,
+    gx_spark_batch_definition,
+    suite_doc,
+    suites_dir,
+)
 
 if TYPE_CHECKING:  # pyspark is the optional `spark` group
     from pyspark.sql import DataFrame as SparkFrame

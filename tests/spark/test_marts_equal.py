@@ -150,3 +150,26 @@ def test_source_freshness_reads_the_lake_on_both_engines(spark: Any, linked_lake
         from read_parquet('{linked_lake}/linked/contacts.parquet') group by channel)""").fetchone()[0]
     assert latest["local"] == latest["spark_ci"]
     assert latest["local"].replace(tzinfo=None) == expected
+
+
+def test_the_quality_gate_runs_its_suites_on_the_spark_marts(spark: Any, marts: tuple[dict[str, pd.DataFrame], ...]
+                                                             ) -> None:
+    """The gate on the Spark target: the same suites on the marts the `spark_ci` build left in the catalog, and a
+    bad value in one of them (a row-conditioned expectation, and a value set) stops publication."""
+    from pyspark.sql import functions as F
+
+    from joinedup.quality.gate import GateFailed, gate_marts_spark, mart_suites
+
+    report = gate_marts_spark(spark)
+    assert len(report.tables) == len(mart_suites()) and report.tables["marts.fct_contacts"] > 0
+    tables = {t: spark.table(t) for t in report.tables}
+    tables["marts.fct_contacts"] = tables["marts.fct_contacts"].withColumn(
+        "channel", F.when(F.col("contact_key") == F.lit(marts[0]["fct_contacts"]["contact_key"].min()),
+                          F.lit("pigeon")).otherwise(F.col("channel")))
+    tables["marts.dim_date"] = tables["marts.dim_date"].withColumn(
+        "bank_holiday_name", F.when(F.col("is_bank_holiday"), F.lit(None)).otherwise(F.col("bank_holiday_name")))
+    with pytest.raises(GateFailed) as err:
+        gate_marts_spark(spark, tables)
+    message = str(err.value)
+    assert "marts/fct_contacts: expect_column_values_to_be_in_set(column='channel'" in message and "'pigeon'" in message
+    assert "marts/dim_date: expect_column_values_to_not_be_null(column='bank_holiday_name'" in message
