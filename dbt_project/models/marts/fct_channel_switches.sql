@@ -1,7 +1,14 @@
+-- depends_on: {{ ref('int_touched_persons') }}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', replace_key='person_key',
+          replace_keys_from='int_touched_persons') }}
+
 with
 
 transitions as (
     select * from {{ ref('int_contact_transitions') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
 ),
 
 final as (
@@ -27,4 +34,4 @@ final as (
     where is_channel_switch
 )
 
-select * from final
+{{ person_incremental_output('final') }}

@@ -1,7 +1,14 @@
+-- depends_on: {{ ref('int_touched_persons') }}
+{{ config(materialized='incremental', incremental_strategy='replace_keys', replace_key='person_key',
+          replace_keys_from='int_touched_persons') }}
+
 with
 
 contacts as (
     select * from {{ ref('int_contacts__sequenced') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
 ),
 
 final as (
@@ -44,4 +51,4 @@ final as (
     from contacts
 )
 
-select * from final
+{{ person_incremental_output('final') }}
