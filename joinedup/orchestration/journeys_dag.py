@@ -24,6 +24,11 @@ start-up thirty times (a council year: 94 s of cosmos tasks against a 48 s `dbt 
 task after the last model. Every one of them is in the `duckdb` pool: a light task becomes a dbt run of its
 model when the producer was retried (cosmos's fallback), and that run writes the warehouse.
 JOINEDUP_DBT_EXECUTION_MODE=local gives one dbt invocation per model instead.
+
+The person-keyed models are incremental (only the persons whose contacts changed are rebuilt: int_touched_persons).
+`dbt_definitions` decides before the build whether it must be a full one instead (a seed, var or model changed
+since the last successful build: joinedup/dbt_definitions.py) and cosmos's templated `full_refresh` takes its
+answer; `record_dbt_definitions` stores the fingerprint once the build and its tests passed.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ from joinedup.orchestration.assets import channel_asset
 from joinedup.orchestration.ingest_dags import retry_delay
 
 DUCKDB_POOL = "duckdb"
+DEFINITIONS_TASK = "dbt_definitions"
+FULL_REFRESH_TEMPLATE = (
+    "{{ (ti.xcom_pull(task_ids='" + DEFINITIONS_TASK + "') or {}).get('full_refresh', True) }}")
 ANALYTICS_ASSET_URI = "joinedup://published/analytics"
 
 
@@ -104,7 +112,11 @@ def _dbt_task_group() -> Any:
             should_detach_multiple_parents_tests=not watcher,
             emit_datasets=False,
         ),
-        operator_args={"pool": DUCKDB_POOL, "install_deps": False},
+        # --full-refresh when the definitions changed since the last successful build (dbt_definitions task;
+        # joinedup/dbt_definitions.py). Templated on every cosmos operator (DbtBuildMixin and the run/seed mixins
+        # list it in template_fields and read a rendered "True"/"False" with to_boolean), so the producer and a
+        # fallback per-model run agree.
+        operator_args={"pool": DUCKDB_POOL, "install_deps": False, "full_refresh": FULL_REFRESH_TEMPLATE},
     )
     if watcher:
         _sense_after_producer(group)
@@ -220,6 +232,23 @@ def build_journeys_dag() -> DAG:
             return asdict(run_link_step(paths.lake_root(), paths.identity_root(), paths.register_path(),
                                         load_key()))
 
+        @task(task_id=DEFINITIONS_TASK)
+        def dbt_definitions() -> dict[str, Any]:
+            """Whether this build must be a full one: the marts are incremental by person, which cannot see a
+            changed seed, var or model; a fingerprint of those that differs from the last successful build's
+            (or is missing) means --full-refresh (joinedup/dbt_definitions.py)."""
+            from joinedup.dbt_definitions import needs_full_refresh
+
+            return needs_full_refresh(paths.dbt_project_dir().resolve(), paths.warehouse_path())
+
+        @task
+        def record_dbt_definitions(definitions: dict[str, Any]) -> str:
+            """After the build and its tests passed: the warehouse now holds what these definitions compute, so
+            the next run may be incremental. (Not reached after a failure: the next run refreshes again.)"""
+            from joinedup.dbt_definitions import record_fingerprint
+
+            return str(record_fingerprint(paths.warehouse_path(), definitions["fingerprint"]))
+
         @task(pool=DUCKDB_POOL)
         def quality_gate() -> dict[str, int]:
             """great-expectations on every mart; a failure stops the run before publish."""
@@ -259,11 +288,13 @@ def build_journeys_dag() -> DAG:
 
         checked = check_inputs(wait_for_landings())
         linked = link_contacts()
+        definitions = dbt_definitions()
         built = _dbt_task_group()
         gate = quality_gate()
         docs = dbt_docs()
         published = publish(checked)
-        checked >> linked >> built >> gate >> [published, docs]
+        checked >> linked >> definitions >> built >> gate >> [published, docs]
+        built >> record_dbt_definitions(definitions)
         report(published, docs)
 
     return journeys()

@@ -83,3 +83,20 @@ def test_local_mode_is_one_dbt_invocation_per_model(monkeypatch) -> None:
     assert "dbt_build.dbt_producer_watcher" not in ids
     assert "dbt_build.fct_journeys_model_build" in ids
     assert any("relationships_" in t for t in ids)  # multi-parent tests detached, once both parents exist
+
+
+def test_the_build_is_full_only_when_the_definitions_changed(dag) -> None:
+    """dbt_definitions runs after linking and before the build, and every cosmos task takes its answer as the
+    templated full_refresh (a rendered "True"/"False", which cosmos reads with to_boolean); the fingerprint is
+    recorded only once the whole dbt group (build and tests) succeeded."""
+    from joinedup.orchestration.journeys_dag import DEFINITIONS_TASK, FULL_REFRESH_TEMPLATE
+
+    definitions = dag.get_task(DEFINITIONS_TASK)
+    producer = dag.get_task("dbt_build.dbt_producer_watcher")
+    assert definitions.upstream_task_ids == {"link_contacts"}
+    assert producer.task_id in definitions.get_flat_relative_ids(upstream=False)
+    assert producer.full_refresh == FULL_REFRESH_TEMPLATE and "full_refresh" in producer.template_fields
+    record = dag.get_task("record_dbt_definitions")
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt_build.")}
+    assert dbt_tasks <= record.get_flat_relative_ids(upstream=True)
+    assert DEFINITIONS_TASK in record.upstream_task_ids

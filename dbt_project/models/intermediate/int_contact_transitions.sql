@@ -5,10 +5,21 @@
     test them. "unanswered" needs a response target that was missed: a channel without one (web forms, whose
     exports carry no response time) gives no_response_target instead.
 -#}
+-- depends_on: {{ ref('int_touched_persons') }}
+{#- Incremental by person on DuckDB; a table on Spark (dbt-spark on plain Parquet cannot delete by key). -#}
+{{ config(materialized='table' if target.type == 'spark' else 'incremental', incremental_strategy='replace_keys',
+          replace_key='person_key', replace_keys_from='int_touched_persons') }}
 with
 
+sequenced as (
+    select * from {{ ref('int_contacts__sequenced') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
+),
+
 pairs as (
-    {{ consecutive_contacts(ref('int_contacts__sequenced')) }}
+    {{ consecutive_contacts('sequenced') }}
 ),
 
 classified as (
@@ -35,4 +46,4 @@ classified as (
     where from_contact_key is not null
 )
 
-select * from classified
+{{ person_incremental_output('classified') }}

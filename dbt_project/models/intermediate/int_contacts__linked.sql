@@ -3,10 +3,17 @@
     channel, their local (Europe/London) times and whether they came out of the channel's opening hours.
     Identity stays out: only keyed hashes.
 -#}
+-- depends_on: {{ ref('int_touched_persons') }}
+{#- Incremental by person on DuckDB; a table on Spark (dbt-spark on plain Parquet cannot delete by key). -#}
+{{ config(materialized='table' if target.type == 'spark' else 'incremental', incremental_strategy='replace_keys',
+          replace_key='person_key', replace_keys_from='int_touched_persons') }}
 with
 
 contacts as (
     select * from {{ ref('stg_linkage__contacts') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
 ),
 
 costs as (
@@ -107,4 +114,4 @@ final as (
     from joined
 )
 
-select * from final
+{{ person_incremental_output('final') }}

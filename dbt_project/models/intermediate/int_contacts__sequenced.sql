@@ -4,10 +4,17 @@
     `repeat_window_days` of the previous one) and failure demand (a repeat after a contact that did not
     resolve the request).
 -#}
+-- depends_on: {{ ref('int_touched_persons') }}
+{#- Incremental by person on DuckDB; a table on Spark (dbt-spark on plain Parquet cannot delete by key). -#}
+{{ config(materialized='table' if target.type == 'spark' else 'incremental', incremental_strategy='replace_keys',
+          replace_key='person_key', replace_keys_from='int_touched_persons') }}
 with
 
 contacts as (
     select * from {{ ref('int_contacts__linked') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
 ),
 
 with_previous as (
@@ -62,4 +69,4 @@ final as (
     from in_journey
 )
 
-select * from final
+{{ person_incremental_output('final') }}

@@ -1,10 +1,17 @@
-{#- On Spark the table is partitioned by month (BI reads months); DuckDB tables have no partitions. -#}
-{{ config(partition_by=['occurred_month'] if target.type == 'spark' else none) }}
+-- depends_on: {{ ref('int_touched_persons') }}
+{#- Incremental by person on DuckDB (macros/incremental/person_incremental.sql). On Spark a table partitioned by
+    month (BI reads months): dbt-spark on plain Parquet cannot delete by key, so its build is a full one. -#}
+{{ config(materialized='table' if target.type == 'spark' else 'incremental', incremental_strategy='replace_keys',
+          replace_key='person_key', replace_keys_from='int_touched_persons',
+          partition_by=['occurred_month'] if target.type == 'spark' else none) }}
 
 with
 
 transitions as (
     select * from {{ ref('int_contact_transitions') }}
+    {%- if is_incremental() %}
+    where person_key in {{ touched_persons() }}
+    {%- endif %}
 ),
 
 final as (
@@ -30,4 +37,4 @@ final as (
     where is_channel_switch
 )
 
-select * from final
+{{ person_incremental_output('final') }}
