@@ -26,13 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.memory import TreeMemory  # noqa: E402
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_year_arguments(ap: argparse.ArgumentParser) -> None:
+    """The simulated year's settings and the work folder, shared with bench/scale_out.py (which reuses the year)."""
     ap.add_argument("--citizens", type=int, default=500_000)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--start", default="2025-01-01")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", type=Path, default=Path("/tmp/joinedup-bench"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_year_arguments(ap)
     ap.add_argument("--day-only", action="store_true", help="skip the year: start from the saved year-state/")
     args = ap.parse_args()
 

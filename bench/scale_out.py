@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.memory import TreeMemory  # noqa: E402
+from bench.pipeline import add_year_arguments  # noqa: E402
 
 BT_CONTACTS_A_YEAR = 160_000_000
 BT_REGISTER = 15_000_000
@@ -182,12 +183,7 @@ def projection(link_per_core_s: float, marts_per_core_s: float, executors: list[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--citizens", type=int, default=500_000)
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--start", default="2025-01-01")
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--work", type=Path, default=Path("/tmp/joinedup-bench"),
-                    help="bench/pipeline.py's work folder (its year is run first if missing)")
+    add_year_arguments(ap)  # --work: bench/pipeline.py's folder (its year is run first if missing)
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2, help="local[N] for Spark")
     ap.add_argument("--executors", default="10,50,200", help="executor counts for the BT projection")
     ap.add_argument("--cores-per-executor", type=int, default=4)
