@@ -31,6 +31,11 @@ def spark_conf(work: Path, *, master: str = "local[2]", shuffle_partitions: int 
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
         "spark.sql.warehouse.dir": str(work / "warehouse"),
+        # shuffle and spill files: what the linker shuffles is contacts and register rows (PII), so they stay
+        # under the run's own owner-only folder, not in /tmp
+        "spark.local.dir": str(work / "local"),
+        # Hadoop's file system sets each file's mode itself (from this, default 022), ignoring the process umask
+        "spark.hadoop.fs.permissions.umask-mode": "077",
         # C1 only (TieredStopAtLevel=1) starts the JVM faster, but also shrinks the code cache from 240 MB to 48 MB,
         # which a whole dbt build's generated code fills: the JVM then fails linking a method and Spark stops its
         # context mid-build ("Try increasing the code cache size"). Keep the usual size.
@@ -61,13 +66,27 @@ def prepare_environment() -> None:
 
 def spark_session(work: Path, **kwargs) -> SparkSession:
     """Get or create the process's session with :func:`spark_conf`. Settings that only apply when the JVM starts
-    (the master, the catalog, driver options) are ignored if a session already runs in this process."""
+    (the master, the catalog, driver options) are ignored if a session already runs in this process.
+
+    The linker hands Spark PII (the register, raw contacts), which it shuffles, spills and checkpoints under
+    ``work``. So ``work`` is a restricted zone: created owner-only, and the JVM (with the Python workers it
+    forks) starts under umask 077, so everything it writes there is 0700/0600 whatever the caller's umask."""
     from pyspark.sql import SparkSession
 
+    from joinedup.zones import check_restricted, private_dir
+
+    work = Path(work).resolve()
+    check_restricted(work)
+    private_dir(work / "local")
+    private_dir(work)
     prepare_environment()
     builder = SparkSession.builder
     for k, v in spark_conf(work, **kwargs).items():
         builder = builder.config(k, v)
     if kwargs.get("hive"):
         builder = builder.enableHiveSupport()
-    return builder.getOrCreate()
+    previous = os.umask(0o077)  # inherited by the JVM if this call starts it; this process's umask comes back
+    try:
+        return builder.getOrCreate()
+    finally:
+        os.umask(previous)
