@@ -82,8 +82,9 @@ def other_channels(sim: Path, lake: Path) -> pd.DataFrame:
     """The simulation's contacts on every channel but social, through `joinedup ingest` (as linkage_eval reads them)."""
     subprocess.run([sys.executable, "-m", "joinedup.cli", "ingest", "--exports", str(sim / "exports"), "--lake",
                     str(lake)], check=False, capture_output=True)  # a quarantined row is not an error here
-    files = sorted((lake / "raw").glob("*/date=*/*.parquet"))
-    con = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+    from linkage.eval.evaluate import lake_contacts
+
+    con = lake_contacts(lake)
     return con[con["channel"] != "social"].reset_index(drop=True)
 
 

@@ -30,12 +30,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.memory import TreeMemory  # noqa: E402
 from bench.pipeline import add_year_arguments  # noqa: E402
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BT_CONTACTS_A_YEAR = 160_000_000
 BT_REGISTER = 15_000_000
@@ -54,19 +58,21 @@ class Measured:
 
 
 # ---- workers: each runs in a process of its own --------------------------------------------------------------
-def _raw_contacts_files(lake: Path) -> list[Path]:
-    return sorted(lake.glob("raw/*/date=*/*.parquet"))
+def _year_inputs(work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(register, the year's canonical contacts sorted by id): what both link paths get. Sorted, because
+    contacts sharing a value and a name are chained in input order on one path and in id order on the other."""
+    from linkage.eval.evaluate import lake_contacts
+    from linkage.io import read_table
+
+    register = read_table(work / "sim" / "register" / "citizens.csv")
+    contacts = lake_contacts(work / "year-state" / "lake")
+    return register, contacts.sort_values("contact_id", kind="mergesort", ignore_index=True)
 
 
 def _link_duckdb(work: Path, out: Path) -> dict:
-    import pandas as pd
-
-    from linkage.io import read_table
     from linkage.pipeline import link
 
-    register = read_table(work / "sim" / "register" / "citizens.csv")
-    contacts = pd.concat([pd.read_parquet(p) for p in _raw_contacts_files(work / "year-state" / "lake")],
-                         ignore_index=True).sort_values("contact_id", kind="mergesort", ignore_index=True)
+    register, contacts = _year_inputs(work)
     t0 = time.time()
     decisions = link(register, contacts, model_out=out / "model.json")
     seconds = time.time() - t0
@@ -75,19 +81,14 @@ def _link_duckdb(work: Path, out: Path) -> dict:
 
 
 def _link_spark(work: Path, out: Path, cores: int) -> dict:
-    import pandas as pd
-
     from joinedup.engine.spark import spark_session
-    from linkage.io import read_table
     from linkage.model import Model
     from linkage.spark import link
 
     spark = spark_session(out / "spark-link", master=f"local[{cores}]", shuffle_partitions=4 * cores)
-    register = read_table(work / "sim" / "register" / "citizens.csv")
     # the same frame the pandas path links, handed to Spark (reading the raw Parquet directly would type some
     # all-null columns differently per file)
-    contacts = pd.concat([pd.read_parquet(p) for p in _raw_contacts_files(work / "year-state" / "lake")],
-                         ignore_index=True).sort_values("contact_id", kind="mergesort", ignore_index=True)
+    register, contacts = _year_inputs(work)
     frame = spark.createDataFrame(contacts.astype(object).where(contacts.notna(), None))
     t0 = time.time()
     decisions = link(spark, register, frame, model=Model.load(out / "model.json"))

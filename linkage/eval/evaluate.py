@@ -79,9 +79,13 @@ def simulated(sim_dir: Path, lake: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd
     reg = read_table(sim_dir / "register" / "citizens.csv")
     truth_path = sim_dir / "truth" / "contacts_truth.csv"
     truth = read_table(truth_path if truth_path.exists() else sim_dir / "truth" / "contacts.csv")
+    return reg, lake_contacts(lake), truth
+
+
+def lake_contacts(lake: Path) -> pd.DataFrame:
+    """Every canonical contact the lake's raw zone holds (all channels and days), in partition order."""
     files = sorted(p for p in (lake / "raw").glob("*/date=*/*.parquet"))
-    con = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
-    return reg, con, truth
+    return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
 
 
 def simulate_and_ingest(workdir: Path, citizens: int, days: int, seed: int = 42) -> tuple[Path, Path]:
