@@ -12,7 +12,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = [
-    "LOCATIONS", "analytics_path", "dbt_execution_mode", "dbt_project_dir", "exports_root", "identity_root",
+    "ENGINES", "LOCATIONS", "analytics_path", "dbt_execution_mode", "dbt_project_dir", "engine", "exports_root",
+    "identity_root",
     "lake_root", "location", "register_path", "reports_root", "warehouse_path",
 ]
 
@@ -85,3 +86,16 @@ def dbt_execution_mode() -> str:
     if mode not in DBT_EXECUTION_MODES:
         raise ValueError(f"JOINEDUP_DBT_EXECUTION_MODE={mode!r}: expected one of {', '.join(DBT_EXECUTION_MODES)}")
     return mode
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine() -> str:
+    """The engine the journeys DAG runs on, one setting for every stage (issue 20): `duckdb` (default: one machine,
+    dbt's `local` target, the linker in a forked process) or `spark` (dbt's Spark target, the linker's Spark path,
+    the gate on Spark DataFrames). Ingest is the same on both: it lands Parquet either engine reads."""
+    name = os.environ.get("JOINEDUP_ENGINE", "duckdb").strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"JOINEDUP_ENGINE={name!r}: expected one of {', '.join(ENGINES)}")
+    return name
