@@ -57,6 +57,16 @@ def spark_conf(work: Path, *, master: str = "local[2]", shuffle_partitions: int 
     return conf
 
 
+WORK_ENV = "JOINEDUP_SPARK_WORK"
+
+
+def work_folder(default: Path) -> Path:
+    """Spark's work folder: ``JOINEDUP_SPARK_WORK`` when set (dbt's Spark profile reads the same variable), else
+    `default` (the link step passes a folder inside the restricted identity store). Either way a restricted zone,
+    which spark_session creates owner-only."""
+    return Path(os.environ[WORK_ENV]) if os.environ.get(WORK_ENV) else Path(default)
+
+
 def prepare_environment() -> None:
     """Workers and the driver run this interpreter; local mode binds to the loopback address."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -77,8 +87,7 @@ def spark_session(work: Path, **kwargs) -> SparkSession:
 
     work = Path(work).resolve()
     check_restricted(work)
-    private_dir(work / "local")
-    private_dir(work)
+    private_dir(work / "local", root=work)  # both owner-only when created here (without root, work came out 0755)
     prepare_environment()
     builder = SparkSession.builder
     for k, v in spark_conf(work, **kwargs).items():
