@@ -247,11 +247,20 @@ def link(register: pd.DataFrame | PreparedRegister, contacts: pd.DataFrame, mode
                 mdl.save(path)
     with _timed(stats, "match"):
         pred = predict(reg, contacts, mdl, settings, decisions, workers, trained)
+    return settle(pred, reg, state, settings, decisions, stats)
+
+
+def settle(pred: Predictions, reg: PreparedRegister, state: State, settings: LinkSettings, decisions: Decisions,
+           stats: LinkStats) -> pd.DataFrame:
+    """Steps 4 and 5 and the store: cluster the predicted contacts against what `state` remembers, explain each
+    contact (OUTPUT_COLUMNS), and, for a state on disk, persist the links, identifiers, renames and refusals.
+    Shared by every way of predicting (this module's, linkage.spark.incremental's), so a state is only ever
+    changed here."""
     with _timed(stats, "cluster"):
         clustering = cluster_contacts(pred, reg, state, settings, decisions)
     out = explain(pred, clustering)
 
-    stats.contacts, stats.pairs = len(contacts), stats.pairs + pred.pairs
+    stats.contacts, stats.pairs = len(pred.contacts), stats.pairs + pred.pairs
     audit = refusals(pred, clustering)
     stats.rejected_edges = len(audit)
     if state.root is not None:
