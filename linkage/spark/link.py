@@ -11,8 +11,8 @@ them and the linker's own pandas functions (linkage.spark.workers) doing the wor
                  (cogroup applyInPandas)
 
 Same inputs, same outputs as the DuckDB/pandas path for a stateless run (``tests/spark/test_linkage_spark.py``
-holds the two to equality). Not here yet: the identity store (incremental runs, review decisions,
-remembered identifiers) and the refused-edge audit; linkage.pipeline.link keeps those.
+holds the two to equality). That is the stateless path; the stateful one (the identity store: incremental runs,
+review decisions, remembered identifiers, the refused-edge audit) is linkage.spark.incremental.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 
 from linkage.cluster import CONTACT_EDGE_KINDS
 from linkage.model import Model
-from linkage.pipeline import TRAINING_SAMPLE, resolve_model
+from linkage.pipeline import TRAINING_SAMPLE, Decisions, resolve_model
 from linkage.prepare import PreparedRegister, prepare_register
 from linkage.settings import LinkSettings, load_settings
 from linkage.spark import workers
@@ -73,15 +73,19 @@ def candidates(spark: SparkSession, reg_keys: DataFrame, contacts: DataFrame, re
     return plain.unionByName(by_handle).distinct()
 
 
-def score(contacts: DataFrame, pairs: DataFrame, reg: SharedRegister, model: Model, settings: LinkSettings
-          ) -> DataFrame:
+def score(contacts: DataFrame, pairs: DataFrame, reg: SharedRegister, model: Model, settings: LinkSettings,
+          decisions: Decisions | None = None) -> DataFrame:
     """One row per contact (workers.SCORED_SCHEMA): its best candidate, decision and explanation. Each contact
-    arrives with all its candidates, so match_batch picks the best per contact inside the partition."""
+    arrives with all its candidates, so match_batch picks the best per contact inside the partition.
+    decisions: the review decisions in force (a stateful run's), which match_batch applies as on the pandas path;
+    they are few, and travel with each task."""
+    decisions = decisions or Decisions()
     cands = pairs.groupBy("contact_id").agg({"reg_pos": "collect_list"}).withColumnRenamed(
         "collect_list(reg_pos)", "cands")
     columns = contacts.columns
-    return contacts.join(cands, "contact_id", "left").mapInPandas(
-        partial(workers.score, reg=reg, model=model, settings=settings, columns=columns), workers.SCORED_SCHEMA)
+    fn = partial(workers.score, reg=reg, model=model, settings=settings, columns=columns,
+                 cannot=decisions.cannot_link, must=decisions.must_link)
+    return contacts.join(cands, "contact_id", "left").mapInPandas(fn, workers.SCORED_SCHEMA)
 
 
 def identifier_edges(spark: SparkSession, scored: DataFrame, reg: SharedRegister, settings: LinkSettings) -> DataFrame:

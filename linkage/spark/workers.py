@@ -10,6 +10,7 @@ linkage.cluster and linkage.pipeline exactly as the DuckDB/pandas path does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from linkage.pipeline import (
 )
 from linkage.predict import RESULT_COLUMNS, match_batch
 from linkage.prepare import PreparedRegister
+from linkage.protection import AUDIT_COLUMNS
 from linkage.settings import LinkSettings
 from linkage.standardise import standardise
 from linkage.state import load_state
@@ -42,9 +44,11 @@ if TYPE_CHECKING:
 KEYS_SCHEMA = "contact_id string, tbl string, key long, handle string"
 PAIRS_SCHEMA = "contact_id string, reg_pos long"
 IDENTITY_COLUMNS = [c for c in CLUSTER_COLUMNS if c != "id"]  # what clustering reads of a contact besides its id
+# refused: the contact's scoring refusals (linkage.protection.AUDIT_COLUMNS records, JSON, in match_batch's
+# order), null when none; pairs: the pairs its partition batch compared, on the batch's first row, 0 on the others
 SCORED_SCHEMA = ("contact_id string, occurred_at string, candidate_citizen_id string, match_weight double, "
                  "match_probability double, decision string, explanation string, runner_up_weight double, "
-                 + ", ".join(f"{c} string" for c in IDENTITY_COLUMNS))
+                 + ", ".join(f"{c} string" for c in IDENTITY_COLUMNS) + ", refused string, pairs long")
 EDGES_SCHEMA = "a string, b string, kind string, value string, seq long"
 OUTPUT_SCHEMA = ("contact_id string, person_id string, citizen_id string, match_probability double, "
                  "match_weight double, decision string, explanation string")
@@ -102,11 +106,13 @@ def same_account_pairs(batches: Iterator[pd.DataFrame], reg: SharedRegister) -> 
 
 
 def score(batches: Iterator[pd.DataFrame], reg: SharedRegister, model: Model, settings: LinkSettings,
-          columns: list[str]) -> Iterator[pd.DataFrame]:
+          columns: list[str], cannot: frozenset[tuple[str, str]] = frozenset(),
+          must: dict[str, str] | None = None) -> Iterator[pd.DataFrame]:
     """Contacts with their candidates' register rows (``cands``) -> each contact's best candidate, decision and
     explanation (linkage.predict.match_batch, blocking replaced by the given pairs), and what clustering reads
     of it (SCORED_SCHEMA). A contact's result depends on it and its own candidates only, so any partitioning
-    gives the batch path's results."""
+    gives the batch path's results. cannot, must: the review decisions in force (linkage.pipeline.Decisions),
+    applied by match_batch as on the pandas path."""
     prepared = register(reg)
     for b in batches:
         cands = b["cands"].tolist()
@@ -117,11 +123,27 @@ def score(batches: Iterator[pd.DataFrame], reg: SharedRegister, model: Model, se
                             [np.empty(0, np.int64)])
         order = np.lexsort((ri, ci))  # candidate_pairs' order: ties in weight keep the lower register row
         pairs = pd.MultiIndex.from_arrays([ci[order], ri[order]], names=["contact", "register"])
-        res, _, _ = match_batch(std, prepared, model, settings, set(), {}, candidates=pairs)
+        res, audit, counts = match_batch(std, prepared, model, settings, set(cannot), must or {}, candidates=pairs)
         occurred = b["occurred_at"] if "occurred_at" in b else pd.Series(None, index=b.index, dtype=object)
         out = res[RESULT_COLUMNS].assign(occurred_at=occurred.to_numpy())
         out[IDENTITY_COLUMNS] = _strings(std[IDENTITY_COLUMNS]).to_numpy()
+        refused = _refusals_by_contact(audit)
+        out["refused"] = pd.Series([refused.get(c) for c in out["contact_id"]], index=out.index, dtype=object)
+        out["pairs"] = np.zeros(len(out), np.int64)
+        if len(out):
+            out.iloc[0, out.columns.get_loc("pairs")] = counts["pairs"]
         yield out
+
+
+def _refusals_by_contact(audit: pd.DataFrame) -> dict[str, str]:
+    """contact id -> its rows of match_batch's refusal audit as a JSON list, in the audit's order."""
+    if audit.empty:
+        return {}
+    rows = audit[AUDIT_COLUMNS].astype(object).to_dict("records")
+    by_contact: dict[str, list[dict]] = {}
+    for row in rows:
+        by_contact.setdefault(row["contact_id"], []).append(row)
+    return {cid: json.dumps(found, default=lambda v: v.item()) for cid, found in by_contact.items()}
 
 
 def identifier_edges(batches: Iterator[pd.DataFrame], reg: SharedRegister, settings: LinkSettings
