@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
+from joinedup import paths
 from joinedup.identity.attributes import person_attributes, register_view
 from joinedup.identity.context_step import (
     PUBLISHED_PERSON_SQL,
@@ -31,7 +33,7 @@ from joinedup.identity.context_step import (
 )
 from joinedup.identity.pseudonym import KEY_CHECK_FILE, add_keys, key_check, known_keys
 from joinedup.identity.store import attach_stored_links, holds_store_lock, update_identity_db
-from joinedup.identity.worker import link_in_fresh_process
+from joinedup.identity.worker import link_in_fresh_process, link_on_spark
 from joinedup.ingest.lake import write_parquet_atomic
 from joinedup.review.store import prepare_decisions, store_review_tables
 from joinedup.zones import make_private, restricted_identity, write_private_text
@@ -48,6 +50,7 @@ LINK_COLUMNS = (
 # and how it went. No identifier, no name, no address, no free text, no source id.
 PSEUDONYMOUS_COLUMNS = ("channel", "platform", "source_system", "direction", "service", "outcome", "occurred_at",
                         "first_response_at", "resolved_at", "wait_seconds", "handle_seconds")
+SPARK_WORK = "spark"  # Spark's work folder in the identity store, for the Spark engine
 LINK_CHUNK = 1_000_000  # contacts per linkage call: 5.3 GB peak PSS (bench/linkage_scale.py), a year in 3 calls
 
 
@@ -59,6 +62,14 @@ class LinkStepResult:
     registered_contacts: int
     review_contacts: int
     pairs: int
+
+
+def _spark_work(identity: Path) -> Path:
+    """Spark's work folder for the link step: it shuffles and spills contacts (PII), so inside the restricted store
+    unless JOINEDUP_SPARK_WORK names another restricted folder."""
+    from joinedup.engine.spark import work_folder
+
+    return work_folder(identity / SPARK_WORK)
 
 
 def raw_glob(lake: Path) -> str:
@@ -84,7 +95,7 @@ def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
 @holds_store_lock
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                   chunk_size: int = LINK_CHUNK, settings: LinkSettings | None = None,
-                  decisions: bool = True) -> LinkStepResult:
+                  decisions: bool = True, engine: str | None = None) -> LinkStepResult:
     """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
     outputs.
 
@@ -96,7 +107,15 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
     First, the caseworkers' decisions it has not applied yet are applied (joinedup.review.apply), so they show in
     the same run's outputs; `decisions=False` (a relink, which re-decides everything under the decisions in
     force) only carries the record of them over.
+
+    engine: who links the new contacts (None: joinedup.paths.engine(), JOINEDUP_ENGINE). `duckdb`, the linker in a
+    fresh process (joinedup.identity.worker.link_in_fresh_process); `spark`, blocking and scoring on Spark with
+    the same state (link_on_spark; Spark's work folder is SPARK_WORK in the store, or JOINEDUP_SPARK_WORK). Both
+    leave the same store and outputs; everything else in the step is the same code.
     """
+    engine = engine or paths.engine()
+    if engine not in paths.ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(paths.ENGINES)}")
     # A failed or killed run's scratch files (transient, never reused) would otherwise fail the zone check below
     # and every later run until someone removed them: a retry must be able to start over.
     if (identity / "_work").is_dir():
@@ -117,8 +136,9 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               where contact_id not in (select contact_id from stored_links)
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
-    stats = link_in_fresh_process(register_path, new_path, state_dir, fresh_path, chunk_size,
-                                  settings or load_settings(), key, decided)
+    runner = link_in_fresh_process if engine == "duckdb" else partial(link_on_spark, work=_spark_work(identity))
+    stats = runner(register_path, new_path, state_dir, fresh_path, chunk_size, settings or load_settings(), key,
+                   decided)
     if decided is not None:
         with duckdb.connect() as con:  # the decided contacts' links as they now are, then the new contacts'
             con.execute(f"""copy (select * from read_parquet('{work / "links.out.parquet"}')

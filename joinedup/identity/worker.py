@@ -60,12 +60,45 @@ def link_new_contacts(register_path: Path, new_path: Path, state_dir: Path, out_
     source = pq.ParquetFile(new_path)
     for batch in source.iter_batches(batch_size=chunk_size, use_threads=False):
         chunk = batch.to_pandas(use_threads=False)
-        linked = link(register, chunk.astype(object).where(chunk.notna(), None), state_dir=state_dir, stats=stats,
-                      settings=settings, identifier_key=key)
-        frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
-        parts.append(pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False))
+        parts.append(_links_table(link(register, chunk.astype(object).where(chunk.notna(), None),
+                                       state_dir=state_dir, stats=stats, settings=settings, identifier_key=key)))
     stats.contacts = source.metadata.num_rows
     pq.write_table(pa.concat_tables(parts), private_file(out_path))  # links hold PII: owner-only
+    return stats
+
+
+def _links_table(linked: pd.DataFrame) -> pa.Table:
+    """The linker's rows as the identity store's links (LINKS_SCHEMA)."""
+    frame = linked[list(LINKS_COLUMNS)].astype({"match_probability": float, "match_weight": float})
+    return pa.Table.from_pandas(frame, schema=LINKS_SCHEMA, preserve_index=False)
+
+
+def link_on_spark(register_path: Path, new_path: Path, state_dir: Path, out_path: Path, chunk_size: int,
+                  settings: LinkSettings, key: bytes, decided: Path | None = None, *, work: Path) -> LinkStats:
+    """The Spark engine's runner (JOINEDUP_ENGINE=spark): link_new_contacts' inputs and outputs, with blocking and
+    scoring on Spark (linkage.spark.incremental) and the state settled chunk by chunk in this process, so the
+    store ends as the DuckDB engine leaves it.
+
+    In this process, not a spawned one: nothing here forks (Spark's workers are the JVM's processes), and the
+    session is the process's own (joinedup.engine.spark.spark_session, its work folder `work` a restricted zone),
+    kept for the process's later Spark work. The caseworkers' pending decisions are applied first, as on the
+    DuckDB engine, by the same pandas pass: it relinks only the contacts decided on. A run without new contacts
+    starts no JVM."""
+    from joinedup.engine.spark import spark_session
+    from linkage.spark.incremental import link_incremental
+
+    register = load_prepared_register(register_path, state_dir, settings)
+    if decided is not None:
+        apply_decisions(register, decided, state_dir, settings, key)
+    stats = LinkStats()
+    order = pq.read_table(new_path, columns=["contact_id"]).column(0).to_pylist()  # the file's order is the input order
+    table = LINKS_SCHEMA.empty_table()
+    if order:
+        spark = spark_session(work)
+        table = _links_table(link_incremental(spark, register, spark.read.parquet(str(new_path)), state_dir, key,
+                                              settings=settings, order=order, chunk_size=chunk_size, stats=stats))
+    stats.contacts = len(order)
+    pq.write_table(table, private_file(out_path))  # links hold PII: owner-only
     return stats
 
 
