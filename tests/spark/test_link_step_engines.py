@@ -3,7 +3,7 @@ runs): `run_link_step` with JOINEDUP_ENGINE=duckdb (the linker in a fresh proces
 (blocking and scoring on the lane's shared local[2] session, the state settled by the same steps).
 
 The session simulation's first days (tests/pipeline_sim.py, about 40 contacts a day), landed one run after another
-in two pipelines of their own: days 1-3 as a first load, then day 4, day 5 and day 6. Before the third run a
+in two pipelines of their own: days 1-3 as a first load (in chunks of CHUNK contacts), then day 4, day 5 and day 6. Before the third run a
 caseworker accepts one review item and rejects another (joinedup.review.decisions.record, in the DuckDB
 pipeline's inbox; the Spark pipeline gets a copy of that inbox, so the decisions are the same ones, with the same
 ids and times). After every run the two must hold the same bytes in the lake's pseudonymous outputs and the
@@ -35,6 +35,8 @@ from tests.pipeline_sim import PIPELINE_CITIZENS, PIPELINE_KEY, PIPELINE_SEED, P
 DAYS = 6
 RUNS = [[0, 1, 2], [3], [4], [5]]  # the days each run lands (first load, then one day a run)
 DECIDE_BEFORE = 2  # the run before which the caseworker decides
+CHUNK = 50  # contacts the linker takes at a time: the first load (about 120) goes in three chunks, each settled
+# against the state the one before left
 WALL_CLOCK = {"applied_at", "relinked_at"}  # stamped with the time a run happened: differs between any two runs
 KEY = PIPELINE_KEY.encode()
 
@@ -98,7 +100,7 @@ def _pipeline(root: Path, source: tuple[Path, Path], engine: str, inbox_from: Pa
                 private_dir((identity / INBOX).parent, root=identity)
                 shutil.copy2(inbox_from / INBOX, identity / INBOX)  # owner-only, as copy2 keeps the mode
         _land(landed, lake, [PIPELINE_START + timedelta(days=d) for d in days])
-        out["results"].append(run_link_step(lake, identity, register, KEY))
+        out["results"].append(run_link_step(lake, identity, register, KEY, chunk_size=CHUNK))
         out["snapshots"].append(_snapshot(lake, identity))
     out["relink"] = relink(lake, identity, register, KEY).link
     out["snapshots"].append(_snapshot(lake, identity))
