@@ -45,7 +45,7 @@ KEYS_SCHEMA = "contact_id string, tbl string, key long, handle string"
 PAIRS_SCHEMA = "contact_id string, reg_pos long"
 IDENTITY_COLUMNS = [c for c in CLUSTER_COLUMNS if c != "id"]  # what clustering reads of a contact besides its id
 # refused: the contact's scoring refusals (linkage.protection.AUDIT_COLUMNS records, JSON, in match_batch's
-# order), null when none; pairs: the pairs its partition batch compared, on the batch's first row, 0 on the others
+# order), null when none; pairs: the candidate pairs compared for it (linkage.pipeline.LinkStats sums them)
 SCORED_SCHEMA = ("contact_id string, occurred_at string, candidate_citizen_id string, match_weight double, "
                  "match_probability double, decision string, explanation string, runner_up_weight double, "
                  + ", ".join(f"{c} string" for c in IDENTITY_COLUMNS) + ", refused string, pairs long")
@@ -123,16 +123,23 @@ def score(batches: Iterator[pd.DataFrame], reg: SharedRegister, model: Model, se
                             [np.empty(0, np.int64)])
         order = np.lexsort((ri, ci))  # candidate_pairs' order: ties in weight keep the lower register row
         pairs = pd.MultiIndex.from_arrays([ci[order], ri[order]], names=["contact", "register"])
-        res, audit, counts = match_batch(std, prepared, model, settings, set(cannot), must or {}, candidates=pairs)
+        res, audit, _ = match_batch(std, prepared, model, settings, set(cannot), must or {}, candidates=pairs)
         occurred = b["occurred_at"] if "occurred_at" in b else pd.Series(None, index=b.index, dtype=object)
         out = res[RESULT_COLUMNS].assign(occurred_at=occurred.to_numpy())
         out[IDENTITY_COLUMNS] = _strings(std[IDENTITY_COLUMNS]).to_numpy()
         refused = _refusals_by_contact(audit)
         out["refused"] = pd.Series([refused.get(c) for c in out["contact_id"]], index=out.index, dtype=object)
-        out["pairs"] = np.zeros(len(out), np.int64)
-        if len(out):
-            out.iloc[0, out.columns.get_loc("pairs")] = counts["pairs"]
+        out["pairs"] = _compared(ci, b["contact_id"].to_numpy(), prepared.std["id"].to_numpy()[ri], cannot, len(b))
         yield out
+
+
+def _compared(ci: np.ndarray, contact_ids: np.ndarray, citizen_ids: np.ndarray, cannot: frozenset[tuple[str, str]],
+              n: int) -> np.ndarray:
+    """Per contact, the candidate pairs match_batch compares: all but those a review rejected (its cannot_link)."""
+    kept = np.ones(len(ci), dtype=bool)
+    if cannot and len(ci):
+        kept = np.array([(a, b) not in cannot for a, b in zip(contact_ids[ci], citizen_ids)], dtype=bool)
+    return np.bincount(ci[kept], minlength=n).astype(np.int64)
 
 
 def _refusals_by_contact(audit: pd.DataFrame) -> dict[str, str]:

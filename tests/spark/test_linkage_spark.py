@@ -57,11 +57,12 @@ def both(spark, case, tmp_path_factory):
     expected = link(register, contacts, model_out=model_path)
     steps = link_steps(spark, register, spark.createDataFrame(contacts), model=Model.load(model_path))
     got = steps.decisions.toPandas()
-    return expected.set_index("contact_id").sort_index(), got.set_index("contact_id").sort_index(), steps
+    return expected.set_index("contact_id").sort_index(), got.set_index("contact_id").sort_index(), steps, \
+        Model.load(model_path)
 
 
 def test_spark_decisions_equal_the_pandas_path(both):
-    expected, got, _ = both
+    expected, got, _, _ = both
     assert len(expected) == 20_000 + CHAIN
     assert got.index.equals(expected.index)  # every contact, once
     assert list(got.reset_index().columns) == OUTPUT_COLUMNS
@@ -82,7 +83,7 @@ def test_spark_decisions_equal_the_pandas_path(both):
 
 
 def test_chained_person_is_one_person_and_one_component(both):
-    expected, got, steps = both
+    expected, got, steps, _ = both
     chain = sorted(_chained_person()["contact_id"])
     for frame in (expected, got):
         persons = frame.loc[chain, "person_id"]
@@ -95,7 +96,7 @@ def test_chained_person_is_one_person_and_one_component(both):
 def test_components_hold_whole_persons(both):
     """Merge protection only ever splits a connected component: each pseudonymous person of the pandas path's
     clustering lies in one Spark component; only a citizen, matched by score from several places, spans more."""
-    expected, _, steps = both
+    expected, _, steps, _ = both
     comps = steps.components.toPandas().set_index("node")["component"]
     component = pd.Series(expected.index, index=expected.index).map(comps).fillna(
         pd.Series(expected.index, index=expected.index))
@@ -104,6 +105,36 @@ def test_components_hold_whole_persons(both):
     spread = per_person[per_person > 1].index
     assert expected.loc[expected["person_id"].isin(spread), "citizen_id"].notna().all()
     assert len(comps) > 100 and comps.groupby(comps).size().max() >= CHAIN
+
+
+def test_spark_scores_are_predicts_own(spark, case, both):
+    """What the stateful path settles (linkage.spark.incremental.predictions: the scored rows taken back in input
+    order) is what linkage.pipeline.predict gives the pandas path: scores, what clustering compares, the pairs
+    compared, and the scoring refusals in predict's order and types (the store keeps their bytes). The first 3,000
+    contacts in batches of 700: refusals of several kinds, across several batches."""
+    from linkage.pipeline import predict
+    from linkage.prepare import prepare_register
+    from linkage.settings import load_settings
+    from linkage.spark.incremental import predictions, rows_in_order
+
+    register, contacts = case
+    settings = load_settings().model_copy(update={"batch_size": 700})
+    first = contacts.iloc[:3000].reset_index(drop=True)
+    expected = predict(prepare_register(register, settings), first, both[3], settings)
+    got = predictions(rows_in_order(spark, both[2].scored, first["contact_id"].tolist()), settings.batch_size)
+
+    assert got.pairs == expected.pairs > 0
+    refused = expected.refusals
+    assert refused["identifier"].nunique() > 1 and len(refused) > 20
+    pd.testing.assert_frame_equal(got.refusals, refused, check_exact=True)
+    for frame in ("scores", "standardised"):
+        e, g = getattr(expected, frame), getattr(got, frame)
+        assert list(g.columns) == list(e.columns)
+        text = [c for c in e.columns if e[c].dtype == object]
+        assert g[text].fillna("<null>").equals(e[text].fillna("<null>")), frame
+    numbers = ["match_weight", "match_probability", "runner_up_weight"]
+    np.testing.assert_allclose(got.scores[numbers].to_numpy(float), expected.scores[numbers].to_numpy(float),
+                               rtol=0, atol=1e-9)
 
 
 def _reference_components(edges: list[tuple[str, str]]) -> dict[str, str]:
