@@ -32,12 +32,11 @@ def spark(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def linked_lake(tmp_path_factory) -> Path:
-    """The pseudonymous lake dbt reads (linked/contacts.parquet, linked/persons.parquet) from the end-to-end
-    runs' simulation (tests/pipeline_sim.py: about 1,200 contacts, every mart with rows, both sides of the
-    clock change): simulated, ingested and linked as the DAGs' tasks do, without Airflow (its start and
-    dag.test() would cost the lane more than the engines being compared). Returns the lake folder."""
-    from joinedup.identity.link_step import run_link_step
+def landed_lake(tmp_path_factory) -> Path:
+    """The end-to-end runs' simulation (tests/pipeline_sim.py: about 1,200 contacts, every mart with rows, both
+    sides of the clock change), simulated and ingested as the ingest DAGs do, without Airflow. Returns the folder
+    holding `sim/` (its register: sim/register/citizens.csv) and `lake/` (the landed raw partitions). Shared:
+    linked_lake links this lake; other tests copy its partitions into lakes of their own."""
     from joinedup.ingest.pipeline import ingest
     from joinedup.simulate.run import simulate
 
@@ -46,5 +45,17 @@ def linked_lake(tmp_path_factory) -> Path:
     simulate(sim, PIPELINE_CITIZENS, PIPELINE_DAYS, PIPELINE_START, PIPELINE_SEED)
     days = [PIPELINE_START + timedelta(days=d) for d in range(PIPELINE_DAYS)]
     ingest(None, days, str(sim / "exports"), lake)
-    run_link_step(lake, work / "identity", sim / "register" / "citizens.csv", PIPELINE_KEY.encode())
+    return work
+
+
+@pytest.fixture(scope="session")
+def linked_lake(landed_lake: Path) -> Path:
+    """The pseudonymous lake dbt reads (linked/contacts.parquet, linked/persons.parquet) from landed_lake, linked as
+    the DAGs' link task does, without Airflow (its start and dag.test() would cost the lane more than the engines
+    being compared). Returns the lake folder."""
+    from joinedup.identity.link_step import run_link_step
+
+    lake = landed_lake / "lake"
+    run_link_step(lake, landed_lake / "identity", landed_lake / "sim" / "register" / "citizens.csv",
+                  PIPELINE_KEY.encode())
     return lake

@@ -2,11 +2,12 @@
 runs): `run_link_step` with JOINEDUP_ENGINE=duckdb (the linker in a fresh process) and JOINEDUP_ENGINE=spark
 (blocking and scoring on the lane's shared local[2] session, the state settled by the same steps).
 
-The session simulation's first days (tests/pipeline_sim.py, about 40 contacts a day), landed one run after another
-in two pipelines of their own: days 1-3 as a first load (in chunks of CHUNK contacts), then day 4, day 5 and day 6. Before the third run a
-caseworker accepts one review item and rejects another (joinedup.review.decisions.record, in the DuckDB
-pipeline's inbox; the Spark pipeline gets a copy of that inbox, so the decisions are the same ones, with the same
-ids and times). After every run the two must hold the same bytes in the lake's pseudonymous outputs and the
+The lane's simulation's first days (tests/spark/conftest.py's landed_lake, about 40 contacts a day), landed one run
+after another in two pipelines of their own: days 1-3 as a first load (in chunks of CHUNK contacts), then day 4,
+then day 5. Before the third run a caseworker accepts one review item and rejects another
+(joinedup.review.decisions.record, in the DuckDB pipeline's inbox; the Spark pipeline gets a copy of that inbox,
+so the decisions are the same ones, with the same ids and times). After every run the two must hold the same
+bytes in the lake's pseudonymous outputs and the
 linkage state (persons, identifiers, aliases, refused edges, model), and the same rows in every table of
 identity.duckdb, explanations included; only the wall-clock times a run stamps (when a decision was applied, when
 a relink ran) are left out. Then `joinedup relink` re-decides every contact on each engine, which scores the
@@ -30,10 +31,10 @@ from joinedup.review.decisions import INBOX, record
 from joinedup.review.queue import Store, list_queue
 from joinedup.zones import private_dir
 from tests.journeys.test_incremental_marts import _land
-from tests.pipeline_sim import PIPELINE_CITIZENS, PIPELINE_KEY, PIPELINE_SEED, PIPELINE_START
+from tests.pipeline_sim import PIPELINE_KEY, PIPELINE_START
 
-DAYS = 6
-RUNS = [[0, 1, 2], [3], [4], [5]]  # the days each run lands (first load, then one day a run)
+DAYS = 5
+RUNS = [[0, 1, 2], [3], [4]]  # the days each run lands (first load, then one day a run)
 DECIDE_BEFORE = 2  # the run before which the caseworker decides
 CHUNK = 50  # contacts the linker takes at a time: the first load (about 120) goes in three chunks, each settled
 # against the state the one before left
@@ -42,16 +43,9 @@ KEY = PIPELINE_KEY.encode()
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(the landed lake of DAYS simulated days, the register file)."""
-    from joinedup.ingest.pipeline import ingest
-    from joinedup.simulate.run import simulate
-
-    work = tmp_path_factory.mktemp("engines-source")
-    sim, lake = work / "sim", work / "lake"
-    simulate(sim, PIPELINE_CITIZENS, DAYS, PIPELINE_START, PIPELINE_SEED)
-    ingest(None, [PIPELINE_START + timedelta(days=d) for d in range(DAYS)], str(sim / "exports"), lake)
-    return lake, sim / "register" / "citizens.csv"
+def source(landed_lake: Path) -> tuple[Path, Path]:
+    """(the lane's landed lake, whose first DAYS days the runs land, the register file)."""
+    return landed_lake / "lake", landed_lake / "sim" / "register" / "citizens.csv"
 
 
 def _decide(identity: Path) -> list[tuple[str, str, str]]:
