@@ -7,10 +7,9 @@ after another in two pipelines of their own: days 1-3 as a first load (in chunks
 then day 5. Before the third run a caseworker accepts one review item and rejects another
 (joinedup.review.decisions.record, in the DuckDB pipeline's inbox; the Spark pipeline gets a copy of that inbox,
 so the decisions are the same ones, with the same ids and times). After every run the two must hold the same
-bytes in the lake's pseudonymous outputs and the
-linkage state (persons, identifiers, aliases, refused edges, model), and the same rows in every table of
-identity.duckdb, explanations included; only the wall-clock times a run stamps (when a decision was applied, when
-a relink ran) are left out. Then `joinedup relink` re-decides every contact on each engine, which scores the
+bytes in the lake's pseudonymous outputs and the linkage state (persons, identifiers, aliases, refused edges,
+model), and the same rows in every table of identity.duckdb, explanations included; only the wall-clock times a
+run stamps (when a decision was applied, when a relink ran) are left out. Then `joinedup relink` re-decides every contact on each engine, which scores the
 decided contacts again under the decisions: on Spark, in the Spark workers.
 """
 
