@@ -64,12 +64,12 @@ class LinkStepResult:
     pairs: int
 
 
-def _spark_work(identity: Path) -> Path:
+def _spark_work(default: Path) -> Path:
     """Spark's work folder for the link step: it shuffles and spills contacts (PII), so inside the restricted store
-    unless JOINEDUP_SPARK_WORK names another restricted folder."""
+    (`default`) unless JOINEDUP_SPARK_WORK names another restricted folder."""
     from joinedup.engine.spark import work_folder
 
-    return work_folder(identity / SPARK_WORK)
+    return work_folder(default)
 
 
 def raw_glob(lake: Path) -> str:
@@ -95,7 +95,8 @@ def _raw_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
 @holds_store_lock
 def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                   chunk_size: int = LINK_CHUNK, settings: LinkSettings | None = None,
-                  decisions: bool = True, engine: str | None = None) -> LinkStepResult:
+                  decisions: bool = True, engine: str | None = None,
+                  spark_work: Path | None = None) -> LinkStepResult:
     """Link new contacts, bring the restricted identity store up to date and rewrite the pseudonymous lake
     outputs.
 
@@ -110,8 +111,10 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
 
     engine: who links the new contacts (None: joinedup.paths.engine(), JOINEDUP_ENGINE). `duckdb`, the linker in a
     fresh process (joinedup.identity.worker.link_in_fresh_process); `spark`, blocking and scoring on Spark with
-    the same state (link_on_spark; Spark's work folder is SPARK_WORK in the store, or JOINEDUP_SPARK_WORK). Both
-    leave the same store and outputs; everything else in the step is the same code.
+    the same state (link_on_spark). Both leave the same store and outputs; everything else in the step is the same
+    code. spark_work: Spark's work folder when JOINEDUP_SPARK_WORK does not name one (None: SPARK_WORK in
+    `identity`; a relink, which links into a folder it swaps in afterwards, names the store's own, so the process's
+    session never works in a folder that is moved away).
     """
     engine = engine or paths.engine()
     if engine not in paths.ENGINES:
@@ -136,7 +139,8 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
                               where contact_id not in (select contact_id from stored_links)
                               order by occurred_at, contact_id)
                         to '{new_path}' (format parquet, row_group_size {min(chunk_size, 122_880)})""")
-    runner = link_in_fresh_process if engine == "duckdb" else partial(link_on_spark, work=_spark_work(identity))
+    runner = link_in_fresh_process if engine == "duckdb" else \
+        partial(link_on_spark, work=_spark_work(spark_work or identity / SPARK_WORK))
     stats = runner(register_path, new_path, state_dir, fresh_path, chunk_size, settings or load_settings(), key,
                    decided)
     if decided is not None:

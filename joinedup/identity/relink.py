@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup.identity.link_step import LinkStepResult, run_link_step
+from joinedup.identity.link_step import SPARK_WORK, LinkStepResult, run_link_step
 from joinedup.identity.store import IDENTITY_DB, STORE_LOCK, holds_store_lock
 from joinedup.review.decisions import INBOX
 from joinedup.zones import make_private, private_dir
@@ -136,7 +136,8 @@ def relink(lake: Path, identity: Path, register_path: Path, key: bytes,
     _fresh_state(identity, work)
     try:
         _carry_review(identity, work)
-        result = run_link_step(lake, work, register_path, key, settings=settings, decisions=False)
+        result = run_link_step(lake, work, register_path, key, settings=settings, decisions=False,
+                               spark_work=identity / SPARK_WORK)
         counts = _audit(store, work / IDENTITY_DB, settings, datetime.now(UTC))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

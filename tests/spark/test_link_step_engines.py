@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from joinedup.identity.link_step import run_link_step
+from joinedup.identity.link_step import SPARK_WORK, run_link_step
 from joinedup.identity.relink import relink
 from joinedup.review.decisions import INBOX, record
 from joinedup.review.queue import Store, list_queue
@@ -137,6 +138,9 @@ def test_the_case_exercises_state_and_decisions(engines):
         assert links[rejected]["citizen_id"] != refused
     vias = {json.loads(row["explanation"])["via"].split(":")[0] for row in links.values()}
     assert {"score", "cluster", "review"} <= vias, vias
+    store = engines["spark"]["identity"]
+    assert stat.S_IMODE((store / SPARK_WORK).stat().st_mode) == 0o700  # Spark's work folder: a restricted zone
+    assert not list((store / "_work").iterdir()) and not (store / ".relink").exists()
 
 
 def _links(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
