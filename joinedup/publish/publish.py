@@ -83,8 +83,7 @@ def publish_analytics(warehouse: Path, analytics: Path, incremental: bool = True
         if has_state(con):
             stat = analytics.stat()
             record_snapshot(con, snapshot, record_path, {
-                "definitions": definitions, "analytics": str(analytics.resolve()),
-                "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino})
+                "definitions": definitions, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
     return PublishResult(analytics, result.tables, result.incremental, result.persons_replaced)
 
 
@@ -96,13 +95,13 @@ def _definitions() -> str:
 
 
 def _may_update(record: dict | None, analytics: Path, definitions: str) -> bool:
-    """Whether `analytics` is still the file the last publish wrote, from the same definitions: its path, size,
-    modification time and inode as recorded then."""
+    """Whether `analytics` is still the file the last publish wrote, from the same definitions: its size and
+    modification time (to the nanosecond) as recorded then. A copy that keeps both (a backup restored with its
+    times, the whole data folder moved) is that file; anything written since is not."""
     if record is None or record.get("definitions") != definitions or not analytics.is_file():
         return False
     stat = analytics.stat()
-    return (record.get("analytics"), record.get("size"), record.get("mtime_ns"), record.get("inode")) == \
-        (str(analytics.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return (record.get("size"), record.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns)
 
 
 def _published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
