@@ -2,9 +2,9 @@
 
 The dbt build rebuilds the facts by person (incremental_strategy='replace_keys' on person_key), so a row of a
 person-keyed mart changes only when its person's contacts changed. intermediate.int_contacts__state holds each
-contact's state as the marts were built from it (contact, person, a hash of the contact's row). A step that keeps
-a snapshot of that table when it succeeds (one fingerprint per person) can later diff the warehouse's state
-against it: the persons on either side of a difference (a new, late, corrected, moved or erased contact; both persons of a rename) are the only ones
+person's state as the marts were built from it (how many contacts, and a sum of a hash of each contact's row). A
+step that keeps a copy of that table when it succeeds can later compare the warehouse's state with it: the
+persons whose state differs (a new, late, corrected, moved or erased contact; both persons of a rename) are the only ones
 whose rows may differ from what the step last saw. The snapshot holds keyed pseudonyms and hashes only, and is
 kept beside the restricted warehouse.
 """
@@ -24,11 +24,13 @@ STATE_TABLE = "intermediate.int_contacts__state"
 
 
 def has_state(con: duckdb.DuckDBPyConnection, database: str | None = None) -> bool:
-    """Whether the warehouse (the connection's own, or the attached `database`) holds the contacts' state."""
+    """Whether the warehouse (the connection's own, or the attached `database`) holds the persons' state in this
+    layout (a warehouse not yet built by this version has none: the step then does everything)."""
     schema, name = STATE_TABLE.split(".")
-    where = "schema_name = ? and table_name = ?" + (" and database_name = ?" if database else "")
+    where = "schema_name = ? and table_name = ? and column_name = 'state_hash'" + \
+        (" and database_name = ?" if database else "")
     args = [schema, name] + ([database] if database else [])
-    return bool(con.execute(f"select count(*) from duckdb_tables() where {where}", args).fetchall()[0][0])
+    return bool(con.execute(f"select count(*) from duckdb_columns() where {where}", args).fetchall()[0][0])
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
@@ -40,22 +42,14 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def _by_person(state: str) -> str:
-    """Each person's contacts summed into one fingerprint: the count and the sum of a hash of every (contact, row
-    hash). A contact added, removed, edited or moved changes the fingerprint of each person it touches; a person's
-    row is small, so a council year's snapshot is its 750k persons, not its 2.7M contacts."""
-    return (f"select person_key, count(*) as contacts, sum(hash(contact_key, row_hash)) as fingerprint "
-            f"from {state} group by person_key")
-
-
 def changed_persons(con: duckdb.DuckDBPyConnection, snapshot: Path, into: str, state: str = STATE_TABLE) -> int:
     """Create temp table `into` (person_key): the persons whose contacts differ between `state` and the
     `snapshot` file (a person on one side only included). Returns how many."""
     con.execute(f"""create or replace temp table {into} as
         select coalesce(now_state.person_key, before.person_key) as person_key
-        from ({_by_person(state)}) as now_state
+        from (select person_key, contacts, state_hash from {state}) as now_state
         full join read_parquet('{snapshot}') as before on now_state.person_key = before.person_key
-        where now_state.fingerprint is distinct from before.fingerprint
+        where now_state.state_hash is distinct from before.state_hash
            or now_state.contacts is distinct from before.contacts""")
     return con.execute(f"select count(*) from {into}").fetchall()[0][0]
 
@@ -67,7 +61,7 @@ def record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Path, record_path:
     everything) or an older snapshot under no record, never a record beside a snapshot it was not made with."""
     record_path.unlink(missing_ok=True)
     tmp = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.tmp")
-    con.execute(f"copy ({_by_person(state)}) to '{tmp}' (format parquet)")
+    con.execute(f"copy (select person_key, contacts, state_hash from {state}) to '{tmp}' (format parquet)")
     os.chmod(tmp, 0o600)
     os.replace(tmp, snapshot)
     tmp_record = record_path.with_name(f".{record_path.name}.{os.getpid()}.tmp")

@@ -7,9 +7,9 @@ unless every expectation holds on every chunk.
 
 Incremental on DuckDB (issue 20's daily run): the facts are rebuilt by person, so a row of fct_contacts,
 fct_journeys or fct_channel_switches changes only when its person's contacts changed. After a pass the gate keeps
-a snapshot of each contact's state (int_contacts__state: contact, person, row hash) beside the warehouse, with a
-fingerprint of the suites and of the dbt definitions. The next gate diffs the warehouse's state against that
-snapshot: the expectations that judge each row alone run only on the rows of the persons changed since the last
+a copy of each person's state (int_contacts__state: the person's contacts counted and their rows hashed) beside
+the warehouse, with a fingerprint of the suites and of the dbt definitions. The next gate compares the
+warehouse's state with that snapshot: the expectations that judge each row alone run only on the rows of the persons changed since the last
 pass (both sides of a rename), and the table-level ones (row counts, uniqueness) and every other mart run whole.
 Anything else (no snapshot, other suites or definitions, a warehouse without the state table) validates
 everything, and a failed gate keeps the old snapshot, so the rows it failed on are checked again next time.
