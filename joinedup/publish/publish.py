@@ -3,16 +3,33 @@
 BI users open the analytics file read-only while the pipeline writes the warehouse, because it is a different
 file (DuckDB allows one process per file). The new file is built beside the old one and renamed over it, so a
 reader sees either the old tables or the new ones, and a failed run leaves the old file as it was.
+
+Incremental (issue 20's daily run): when the published file is the one the last publish wrote, from the same dbt
+definitions, the new file starts as a copy of it; the person-keyed facts then get only the changed persons' rows
+replaced (joinedup.publish.changes), and every other table is copied whole as before. Before the rename the copy
+is audited against the warehouse, table by table (row count and an order-independent hash of every row); a
+difference rebuilds the file in full instead. Anything else (a first publish, a replaced or missing file, other
+definitions) publishes in full.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from joinedup.publish.changes import (
+    PERSON_KEYED,
+    STATE_TABLE,
+    changed_persons,
+    forget,
+    has_state,
+    read_record,
+    record_snapshot,
+)
 from joinedup.publish.warehouse import before_open
 
 PUBLISHED_SCHEMA = "marts"
@@ -24,47 +41,151 @@ GRAIN_KEYS = {"fct_contacts": "contact_key", "fct_journeys": "journey_id",
               "dim_date": "date_day", "dim_opening_hours": "channel, date_day"}
 
 
+PUBLISHED_STATE = "publish-state.json"  # beside the warehouse (restricted): what the last publish wrote
+PUBLISHED_CONTACTS = "publish-contacts.parquet"  # and the contacts' state it published (keyed hashes only)
+
+
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
     tables: dict[str, int]
+    incremental: bool = False  # whether the person-keyed facts were updated in a copy of the last file
+    persons_replaced: int = 0  # the changed persons whose rows were replaced, when incremental
 
 
 def _quote(text: str | None) -> str:
     return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
 
 
-def publish_analytics(warehouse: Path, analytics: Path) -> PublishResult:
+def publish_analytics(warehouse: Path, analytics: Path, incremental: bool = True) -> PublishResult:
+    """Publish the warehouse's marts into `analytics` atomically: incrementally when the last publish allows it
+    (the module's docstring), else in full. `incremental=False` always rebuilds the file in full."""
     analytics.parent.mkdir(parents=True, exist_ok=True)
     # One publish at a time (the DAG's 1-slot pool): a temporary file already here is a killed publish's litter,
     # never published (only the rename publishes), and removed so that it cannot pile up.
     for litter in analytics.parent.glob(f".{analytics.name}.*.tmp*"):  # and its .wal
         litter.unlink(missing_ok=True)
     tmp = analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
-    tables: dict[str, int] = {}
+    record_path, snapshot = warehouse.parent / PUBLISHED_STATE, warehouse.parent / PUBLISHED_CONTACTS
+    definitions = _definitions()
     before_open()
-    with duckdb.connect(str(tmp)) as con:
+    result = None
+    if incremental and _may_update(read_record(record_path), analytics, definitions) and snapshot.is_file():
+        shutil.copyfile(analytics, tmp)
+        result = _update(warehouse, tmp, snapshot)
+        if result is None:  # the audit found a difference: never publish it, build the file in full
+            tmp.unlink(missing_ok=True)
+    if result is None:
+        result = PublishResult(tmp, _copy_all(warehouse, tmp))
+    forget(record_path)  # from here until the new record, the next publish is a full one
+    os.replace(tmp, analytics)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if has_state(con):
+            stat = analytics.stat()
+            record_snapshot(con, snapshot, record_path, {
+                "definitions": definitions, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+    return PublishResult(analytics, result.tables, result.incremental, result.persons_replaced)
+
+
+def _definitions() -> str:
+    from joinedup import paths
+    from joinedup.dbt_definitions import definitions_fingerprint
+
+    return definitions_fingerprint(paths.dbt_project_dir().resolve())
+
+
+def _may_update(record: dict | None, analytics: Path, definitions: str) -> bool:
+    """Whether `analytics` is still the file the last publish wrote, from the same definitions: its size and
+    modification time (to the nanosecond) as recorded then. A copy that keeps both (a backup restored with its
+    times, the whole data folder moved) is that file; anything written since is not."""
+    if record is None or record.get("definitions") != definitions or not analytics.is_file():
+        return False
+    stat = analytics.stat()
+    return (record.get("size"), record.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns)
+
+
+def _published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ? order by 1",
+        [PUBLISHED_SCHEMA]).fetchall()]
+
+
+def _copy_all(warehouse: Path, target: Path) -> dict[str, int]:
+    """A fresh file with every mart, sorted, and dbt's descriptions."""
+    tables: dict[str, int] = {}
+    with duckdb.connect(str(target)) as con:
         con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
-        names = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ? order by 1",
-            [PUBLISHED_SCHEMA]).fetchall()]
-        for name in names:
-            # sorted rows: the same marts give the same tables, whatever order dbt wrote them in
-            order = GRAIN_KEYS.get(name, "all")
-            con.execute(f"create table main.{name} as select * from wh.{PUBLISHED_SCHEMA}.{name} order by {order}")
+        for name in _published_tables(con):
+            _copy_table(con, name)
             tables[name] = con.execute(f"select count(*) from main.{name}").fetchone()[0]
-        # carry dbt's persisted descriptions over, so BI tools show them
-        for name, comment in con.execute(
-            "select table_name, comment from duckdb_tables() where database_name = 'wh' and schema_name = ?",
-            [PUBLISHED_SCHEMA]).fetchall():
-            if comment:
-                con.execute(f"comment on table main.{name} is {_quote(comment)}")
-        for name, column, comment in con.execute(
-            "select table_name, column_name, comment from duckdb_columns() "
-            "where database_name = 'wh' and schema_name = ? and comment is not null",
-            [PUBLISHED_SCHEMA]).fetchall():
-            con.execute(f"comment on column main.{name}.{column} is {_quote(comment)}")
+        _copy_comments(con)
         con.execute("detach wh")
         con.execute("checkpoint")
-    os.replace(tmp, analytics)
-    return PublishResult(analytics, tables)
+    return tables
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    # sorted rows: the same marts give the same tables, whatever order dbt wrote them in
+    order = GRAIN_KEYS.get(name, "all")
+    con.execute(f"create or replace table main.{name} as select * from wh.{PUBLISHED_SCHEMA}.{name} order by {order}")
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """Carry dbt's persisted descriptions over, so BI tools show them."""
+    for name, comment in con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = 'wh' and schema_name = ?",
+        [PUBLISHED_SCHEMA]).fetchall():
+        if comment:
+            con.execute(f"comment on table main.{name} is {_quote(comment)}")
+    for name, column, comment in con.execute(
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where database_name = 'wh' and schema_name = ? and comment is not null",
+        [PUBLISHED_SCHEMA]).fetchall():
+        con.execute(f"comment on column main.{name}.{column} is {_quote(comment)}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, name: str) -> list[tuple[str, str]]:
+    return con.execute("select column_name, data_type from duckdb_columns() where database_name = ? and "
+                       "schema_name = ? and table_name = ? order by column_index", [database, schema, name]
+                       ).fetchall()
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
+    """Row count and an order-independent hash of every row: equal tables give equal fingerprints."""
+    return con.execute(f"select count(*), coalesce(sum(hash(t)), 0) from {relation} t").fetchone()
+
+
+def _update(warehouse: Path, target: Path, snapshot: Path) -> PublishResult | None:
+    """In `target` (a copy of the last published file): replace the changed persons' rows of the person-keyed
+    facts, copy every other table whole, then audit every table against the warehouse. None when the file
+    cannot be updated (another set of tables or columns) or the audit failed."""
+    tables: dict[str, int] = {}
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
+        names = _published_tables(con)
+        mine = [r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = "
+                                           "current_database() and schema_name = 'main' order by 1").fetchall()]
+        if names != mine or not has_state(con, "wh"):
+            return None
+        keyed = {t.split(".")[1] for t in PERSON_KEYED}
+        here = con.execute("select current_database()").fetchone()[0]
+        if any(_columns(con, "wh", PUBLISHED_SCHEMA, n) != _columns(con, here, "main", n)
+               for n in names if n in keyed):
+            return None
+        persons = changed_persons(con, snapshot, "changed", state=f"wh.{STATE_TABLE}")
+        for name in names:
+            if name in keyed:
+                con.execute(f"delete from main.{name} where person_key in (select person_key from changed)")
+                con.execute(f"insert into main.{name} select * from wh.{PUBLISHED_SCHEMA}.{name} "
+                            f"where person_key in (select person_key from changed) order by {GRAIN_KEYS[name]}")
+            else:
+                _copy_table(con, name)
+        _copy_comments(con)
+        for name in names:
+            published = _fingerprint(con, f"main.{name}")
+            if published != _fingerprint(con, f"wh.{PUBLISHED_SCHEMA}.{name}"):
+                return None
+            tables[name] = published[0]
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    return PublishResult(target, tables, incremental=True, persons_replaced=persons)

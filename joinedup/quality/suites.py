@@ -18,6 +18,7 @@ the suite file and field, so a typo cannot reach GX as a literal value set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -110,3 +111,19 @@ def _suite_at(folder: str, name: str, channels: tuple[str, ...]) -> Any:
     ctx, _ = gx_context()
     doc = _suite_doc(folder, name, channels)
     return ctx.suites.add_or_update(gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"]))
+
+
+def expectation_suite_part(name: str, expectations: list[dict[str, Any]]) -> Any:
+    """Part of the suite `name` (the incremental gate's row-level or table-level expectations) as a GX suite of
+    its own, named after the whole one and a digest of the part; made once per part."""
+    text = json.dumps(expectations, sort_keys=True)
+    return _suite_part(suite_doc(name)["name"], hashlib.sha256(text.encode()).hexdigest()[:12], text)
+
+
+@cache
+def _suite_part(suite: str, digest: str, expectations: str) -> Any:
+    import great_expectations as gx
+
+    ctx, _ = gx_context()
+    return ctx.suites.add_or_update(gx.ExpectationSuite(name=f"{suite}#{digest}",
+                                                        expectations=json.loads(expectations)))
