@@ -86,8 +86,8 @@ def test_a_gate_failure_on_the_spark_marts_leaves_the_published_file_untouched(
 
     with pytest.raises(GateFailed, match=r"marts/fct_contacts: expect_column_values_to_be_in_set\(column='channel'"):
         gate_then_publish(bad)
+    # (the gate passing the unbroken marts is test_marts_equal's; a second whole gate here would cost ~20 s)
     assert analytics.read_bytes() == before and analytics.stat().st_mtime_ns == mtime
-    gate_spark_warehouse(spark, built_marts.spark_warehouse)  # the gate passes the marts that were published
 
 
 def test_a_publish_failing_midway_leaves_the_published_file_untouched(
