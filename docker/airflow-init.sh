@@ -8,7 +8,8 @@
 #   2. the data folders the DAGs write, owned by the user the services run as (AIRFLOW_UID, group 0)
 #   3. the metadata DB schema (airflow db migrate)
 #   4. the admin user, from AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD
-#   5. the 1-slot `duckdb` pool that every task opening the warehouse runs in
+#   5. the 1-slot `duckdb` pool that every task opening the warehouse runs in, and the 1-slot `spark` pool of the
+#      tasks that drive Spark when JOINEDUP_ENGINE=spark
 set -euo pipefail
 
 uid="${AIRFLOW_UID:-50000}"
@@ -69,6 +70,9 @@ PY
 # register and config are read-only mounts, written only by people.
 # The lake (raw contacts, quarantine) and the identity store are restricted zones: their owner only.
 restricted=("${JOINEDUP_LAKE}" "${JOINEDUP_IDENTITY}")
+# Spark's folder (JOINEDUP_SPARK_WORK, when set): its warehouse, metastore, and the shuffle and spill files of the
+# linker, which are PII. Restricted too, and shared with the `spark` profile's services (they run as AIRFLOW_UID).
+if [[ -n "${JOINEDUP_SPARK_WORK:-}" ]]; then restricted+=("${JOINEDUP_SPARK_WORK}"); fi
 shared=("$(dirname "${JOINEDUP_WAREHOUSE}")" "$(dirname "${JOINEDUP_ANALYTICS}")" "${JOINEDUP_REPORTS}")
 mkdir -p "${restricted[@]}" "${shared[@]}"
 as_root() { [[ "$(id -u)" == 0 ]]; }
@@ -97,6 +101,8 @@ fi
 
 # 5. DuckDB allows one process per file: every task that opens the warehouse runs in this 1-slot pool.
 airflow pools set duckdb 1 "Single writer of the joinedup DuckDB warehouse"
+# One Spark driver at a time on this machine (JOINEDUP_ENGINE=spark): the dbt build, the gate, dbt docs, linking.
+airflow pools set spark 1 "One Spark driver at a time (journeys DAG on JOINEDUP_ENGINE=spark)"
 
 # Whatever the airflow commands above created as root belongs to the services' user.
 if as_root; then chown -R "${uid}:0" "${logs_dir}" "$(dirname "${auth_file}")"; fi

@@ -26,7 +26,7 @@ def run_dbt(args: Sequence[str], project: Path) -> Any:
     return dbtRunner().invoke(dbt_command(args, project))
 
 
-def generate_docs(project: Path, target_dir: Path) -> Path:
+def generate_docs(project: Path, target_dir: Path, target: str | None = None) -> Path:
     """`dbt docs generate --static` into target_dir (one self-contained HTML file); returns target_dir.
 
     It reads the warehouse's catalog, so under Airflow it runs in the `duckdb` pool like every warehouse task,
@@ -35,7 +35,9 @@ def generate_docs(project: Path, target_dir: Path) -> Path:
     from joinedup.publish.warehouse import before_open
 
     before_open()
-    res = run_dbt(["docs", "generate", "--static", "--quiet", "--target-path", str(target_dir)], project)
+    # the build's dbt target (paths.dbt_target), or the profile's default (`local`)
+    res = run_dbt(["docs", "generate", "--static", "--quiet", "--target-path", str(target_dir),
+                   *(["--target", target] if target else [])], project)
     before_open()  # the docs run opened the warehouse in this process
     if not res.success or not (target_dir / "static_index.html").exists():
         raise RuntimeError(f"dbt docs generate failed in {project}: {res.exception}")

@@ -12,9 +12,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = [
-    "ENGINES", "LOCATIONS", "analytics_path", "dbt_execution_mode", "dbt_project_dir", "engine", "exports_root",
-    "identity_root",
-    "lake_root", "location", "register_path", "reports_root", "warehouse_path",
+    "DBT_TARGETS", "ENGINES", "LOCATIONS", "analytics_path", "dbt_execution_mode", "dbt_project_dir", "dbt_target",
+    "engine", "exports_root", "identity_root", "lake_root", "location", "register_path", "reports_root",
+    "spark_warehouse", "spark_work", "warehouse_path",
 ]
 
 
@@ -99,3 +99,34 @@ def engine() -> str:
     if name not in ENGINES:
         raise ValueError(f"JOINEDUP_ENGINE={name!r}: expected one of {', '.join(ENGINES)}")
     return name
+
+
+# The dbt targets (dbt_project/profiles.yml) each engine may build with; the first is the engine's default.
+DBT_TARGETS: dict[str, tuple[str, ...]] = {"duckdb": ("local",), "spark": ("spark", "spark_ci")}
+
+
+def dbt_target() -> str:
+    """The dbt target the DAGs build with: the engine's own (`local` on DuckDB, `spark`, the Thrift Server, on
+    Spark) unless JOINEDUP_DBT_TARGET names another target of the same engine (`spark_ci`: Spark inside the dbt
+    process, for tests). A target of the other engine is refused: the gate and publish would read marts the build
+    never wrote."""
+    name = engine()
+    allowed = DBT_TARGETS[name]
+    target = os.environ.get("JOINEDUP_DBT_TARGET", "").strip() or allowed[0]
+    if target not in allowed:
+        raise ValueError(f"JOINEDUP_DBT_TARGET={target!r}: with JOINEDUP_ENGINE={name!r} expected one of "
+                         f"{', '.join(allowed)}")
+    return target
+
+
+def spark_work() -> Path:
+    """Spark's own folder on this machine (restricted: the linker shuffles and spills PII there): the `spark_ci`
+    target's warehouse and metastore, and the local session of the Spark gate. The profile's default too."""
+    return Path(os.environ.get("JOINEDUP_SPARK_WORK", "/tmp/joinedup-spark"))
+
+
+def spark_warehouse() -> Path:
+    """Where the Spark build's tables are, as this machine sees them (`<schema>.db/<table>/` Parquet folders): the
+    Thrift Server's spark.sql.warehouse.dir on a shared volume, or the `spark_ci` target's, under spark_work().
+    The Spark gate and publish read the marts from here."""
+    return Path(os.environ.get("JOINEDUP_SPARK_WAREHOUSE", str(spark_work() / "warehouse")))

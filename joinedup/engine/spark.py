@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pyspark is the optional `spark` group
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 
 def spark_conf(work: Path, *, master: str = "local[2]", shuffle_partitions: int = 4,
@@ -99,3 +99,24 @@ def spark_session(work: Path, **kwargs) -> SparkSession:
         return builder.getOrCreate()
     finally:
         os.umask(previous)
+
+
+def warehouse_tables(warehouse: Path, schema: str = "marts") -> dict[str, Path]:
+    """`{"<schema>.<table>": folder}` for every table the Spark build left in `warehouse` (its
+    spark.sql.warehouse.dir): Spark keeps a managed table's Parquet under `<schema>.db/<table>/`, partitions as
+    `<column>=<value>/` folders. Read from the folders, not a catalog, because the catalog is not there to ask
+    where the gate and publish run: `spark_ci`'s is in memory and gone with the dbt process, and the Thrift
+    Server's Derby metastore admits one JVM. Raises when the schema folder is missing (nothing was built)."""
+    root = Path(warehouse) / f"{schema}.db"
+    if not root.is_dir():
+        raise FileNotFoundError(f"no Spark tables of schema {schema!r} under {warehouse} (JOINEDUP_SPARK_WAREHOUSE): "
+                                "has the dbt build on Spark run?")
+    return {f"{schema}.{p.name}": p for p in sorted(root.iterdir())
+            if p.is_dir() and not p.name.startswith(("_", ".")) and next(p.rglob("*.parquet"), None) is not None}
+
+
+def warehouse_marts(spark: SparkSession, warehouse: Path) -> dict[str, DataFrame]:
+    """The marts as Spark DataFrames read from their Parquet folders (`warehouse_tables`), keyed as the gate's
+    suites name them (`marts.fct_contacts`). Partition columns come back typed (a month as a date) and last, as
+    the table has them."""
+    return {name: spark.read.parquet(str(folder)) for name, folder in warehouse_tables(warehouse).items()}

@@ -29,6 +29,14 @@ The person-keyed models are incremental (only the persons whose contacts changed
 `dbt_definitions` decides before the build whether it must be a full one instead (a seed, var or model changed
 since the last successful build: joinedup/dbt_definitions.py) and cosmos's templated `full_refresh` takes its
 answer; `record_dbt_definitions` stores the fingerprint once the build and its tests passed.
+
+One setting, JOINEDUP_ENGINE (joinedup.paths.engine), picks the engine when the DAG file is parsed (issue 20):
+`duckdb` (default) as above; `spark` builds with dbt's `spark` target (a Thrift Server; JOINEDUP_DBT_TARGET=spark_ci
+runs Spark inside the dbt process, for tests), gates the marts' Parquet in the Spark warehouse with the same suites
+on Spark DataFrames, and publishes that Parquet into the same analytics DuckDB file, with the same atomic rename.
+On Spark the build, the gate and the docs run in the 1-slot `spark` pool instead (one Spark driver at a time on
+the Airflow machine: a local JVM takes the cores, an embedded metastore admits one); publish stays in `duckdb`
+(it writes a DuckDB file). Nothing imports pyspark at parse time.
 """
 
 from __future__ import annotations
@@ -57,6 +65,11 @@ from joinedup.orchestration.assets import channel_asset
 from joinedup.orchestration.ingest_dags import retry_delay
 
 DUCKDB_POOL = "duckdb"
+SPARK_POOL = "spark"
+# the pool of the tasks that drive the engine (dbt, the gate, dbt docs), per JOINEDUP_ENGINE
+ENGINE_POOLS = {"duckdb": DUCKDB_POOL, "spark": SPARK_POOL}
+# the link step: Airflow's default pool on DuckDB (it opens no warehouse), `spark` on Spark (its linker is a driver)
+LINK_POOLS = {"duckdb": "default_pool", "spark": SPARK_POOL}
 DEFINITIONS_TASK = "dbt_definitions"
 FULL_REFRESH_TEMPLATE = (
     "{{ (ti.xcom_pull(task_ids='" + DEFINITIONS_TASK + "') or {}).get('full_refresh', True) }}")
@@ -68,15 +81,25 @@ def analytics_asset() -> Asset:
 
 
 def dbt_env() -> dict[str, str]:
-    """Absolute paths: cosmos runs dbt from a temporary copy of the project."""
-    return {
+    """Absolute paths: cosmos runs dbt from a temporary copy of the project. (The Thrift Server's host and port
+    reach dbt from the task's own environment, like everything not given here.)"""
+    env = {
         "JOINEDUP_LAKE": str(paths.lake_root().resolve()),
         "JOINEDUP_WAREHOUSE": str(paths.warehouse_path().resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if paths.engine() == "spark":
+        env["JOINEDUP_SPARK_WORK"] = str(paths.spark_work().resolve())  # spark_ci's warehouse and metastore
+    return env
 
 
-def _dbt_task_group() -> Any:
+def build_store() -> Path:
+    """What the build writes, for the definitions fingerprint kept beside it: the DuckDB warehouse file, or the
+    Spark warehouse folder."""
+    return paths.spark_warehouse() if paths.engine() == "spark" else paths.warehouse_path()
+
+
+def _dbt_task_group(engine: str) -> Any:
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
@@ -93,7 +116,8 @@ def _dbt_task_group() -> Any:
             install_dbt_deps=False,
         ),
         profile_config=ProfileConfig(
-            profile_name="joinedup", target_name="local", profiles_yml_filepath=project / "profiles.yml"
+            # the engine's target: `local` (DuckDB), `spark` (Thrift Server) or `spark_ci` (paths.dbt_target)
+            profile_name="joinedup", target_name=paths.dbt_target(), profiles_yml_filepath=project / "profiles.yml"
         ),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
@@ -116,7 +140,7 @@ def _dbt_task_group() -> Any:
         # joinedup/dbt_definitions.py). Templated on every cosmos operator (DbtBuildMixin and the run/seed mixins
         # list it in template_fields and read a rendered "True"/"False" with to_boolean), so the producer and a
         # fallback per-model run agree.
-        operator_args={"pool": DUCKDB_POOL, "install_deps": False, "full_refresh": FULL_REFRESH_TEMPLATE},
+        operator_args={"pool": ENGINE_POOLS[engine], "install_deps": False, "full_refresh": FULL_REFRESH_TEMPLATE},
     )
     if watcher:
         _sense_after_producer(group)
@@ -166,7 +190,12 @@ def journeys_schedule() -> AssetOrTimeSchedule:
 
 
 def build_journeys_dag() -> DAG:
+    """The DAG for the engine JOINEDUP_ENGINE names; a bad value (or a JOINEDUP_DBT_TARGET of the other engine)
+    fails the import with one message naming the variable."""
     poke, settle_max = settle_seconds()
+    engine = paths.engine()
+    paths.dbt_target()  # checked here, at import, not first by the build task
+    spark = engine == "spark"
 
     @dag(
         dag_id="journeys",
@@ -220,7 +249,7 @@ def build_journeys_dag() -> DAG:
             return {"inputs": now, "last_landed_day": last_landed(),
                     "waited_for": settled.get("waiting_for", []) if settled else []}
 
-        @task
+        @task(pool=LINK_POOLS[engine])
         def link_contacts() -> dict[str, int]:
             """Incremental identity resolution; PII stays in the identity store."""
             from dataclasses import asdict
@@ -239,7 +268,7 @@ def build_journeys_dag() -> DAG:
             (or is missing) means --full-refresh (joinedup/dbt_definitions.py)."""
             from joinedup.dbt_definitions import needs_full_refresh
 
-            return needs_full_refresh(paths.dbt_project_dir().resolve(), paths.warehouse_path())
+            return needs_full_refresh(paths.dbt_project_dir().resolve(), build_store())
 
         @task
         def record_dbt_definitions(definitions: dict[str, Any]) -> str:
@@ -247,14 +276,28 @@ def build_journeys_dag() -> DAG:
             the next run may be incremental. (Not reached after a failure: the next run refreshes again.)"""
             from joinedup.dbt_definitions import record_fingerprint
 
-            return str(record_fingerprint(paths.warehouse_path(), definitions["fingerprint"]))
+            return str(record_fingerprint(build_store(), definitions["fingerprint"]))
 
-        @task(pool=DUCKDB_POOL)
+        @task(task_id="quality_gate", pool=DUCKDB_POOL)
         def quality_gate() -> dict[str, int]:
             """great-expectations on every mart; a failure stops the run before publish."""
             from joinedup.quality.gate import gate_marts
 
             return gate_marts(paths.warehouse_path()).tables
+
+        @task(task_id="quality_gate", pool=SPARK_POOL)
+        def quality_gate_spark() -> dict[str, int]:
+            """The same suites on the Spark marts, as Spark DataFrames over their Parquet in the Spark warehouse
+            (the files publish copies next), in a local session under the restricted JOINEDUP_SPARK_WORK; a
+            failure stops the run before publish."""
+            from joinedup.engine.spark import spark_session
+            from joinedup.quality.gate import gate_spark_warehouse
+
+            session = spark_session(paths.spark_work())
+            try:
+                return gate_spark_warehouse(session, paths.spark_warehouse()).tables
+            finally:
+                session.stop()
 
         @task(pool=DUCKDB_POOL, outlets=[analytics_asset()])
         def publish(checked: dict[str, Any]) -> dict[str, Any]:
@@ -265,19 +308,27 @@ def build_journeys_dag() -> DAG:
             from joinedup.orchestration.landings import record_published_inputs
             from joinedup.publish.publish import publish_analytics
 
-            result = publish_analytics(paths.warehouse_path(), paths.analytics_path())
+            if spark:  # the Spark marts' Parquet, read by DuckDB into the same file (no Spark needed)
+                from joinedup.publish.publish import publish_spark_marts
+
+                manifest = paths.dbt_project_dir().resolve() / "target" / "manifest.json"
+                result = publish_spark_marts(paths.spark_warehouse(), paths.analytics_path(),
+                                             manifest if manifest.exists() else None)
+            else:
+                result = publish_analytics(paths.warehouse_path(), paths.analytics_path())
             record_published_inputs(checked["inputs"])
             freshness = checked["last_landed_day"]
             get_current_context()["outlet_events"][analytics_asset()].extra = {
                 "last_landed_day": freshness, "tables": result.tables}
             return {"path": str(result.path), "tables": result.tables, "last_landed_day": freshness}
 
-        @task(pool=DUCKDB_POOL)
+        @task(pool=ENGINE_POOLS[engine])
         def dbt_docs() -> str:
-            """The data dictionary (dbt docs, static) for the report folder; reads the warehouse catalog."""
+            """The data dictionary (dbt docs, static) for the report folder; reads the build's catalog (the
+            engine's target)."""
             from joinedup.dbt_cli import generate_docs
 
-            return str(generate_docs(paths.dbt_project_dir().resolve(), docs_target()))
+            return str(generate_docs(paths.dbt_project_dir().resolve(), docs_target(), paths.dbt_target()))
 
         @task
         def report(published: dict[str, Any], docs: str) -> str:
@@ -289,8 +340,8 @@ def build_journeys_dag() -> DAG:
         checked = check_inputs(wait_for_landings())
         linked = link_contacts()
         definitions = dbt_definitions()
-        built = _dbt_task_group()
-        gate = quality_gate()
+        built = _dbt_task_group(engine)
+        gate = quality_gate_spark() if spark else quality_gate()
         docs = dbt_docs()
         published = publish(checked)
         checked >> linked >> definitions >> built >> gate >> [published, docs]

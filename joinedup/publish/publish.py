@@ -14,10 +14,13 @@ definitions) publishes in full.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -58,25 +61,21 @@ def _quote(text: str | None) -> str:
 
 
 def publish_analytics(warehouse: Path, analytics: Path, incremental: bool = True) -> PublishResult:
-    """Publish the warehouse's marts into `analytics` atomically: incrementally when the last publish allows it
-    (the module's docstring), else in full. `incremental=False` always rebuilds the file in full."""
-    analytics.parent.mkdir(parents=True, exist_ok=True)
-    # One publish at a time (the DAG's 1-slot pool): a temporary file already here is a killed publish's litter,
-    # never published (only the rename publishes), and removed so that it cannot pile up.
-    for litter in analytics.parent.glob(f".{analytics.name}.*.tmp*"):  # and its .wal
-        litter.unlink(missing_ok=True)
-    tmp = analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
+    """Publish the DuckDB warehouse's marts (and dbt's persisted descriptions) into `analytics` atomically:
+    incrementally when the last publish allows it (the module's docstring), else in full. `incremental=False`
+    always rebuilds the file in full."""
+    tmp = _fresh_tmp(analytics)
     record_path, snapshot = warehouse.parent / PUBLISHED_STATE, warehouse.parent / PUBLISHED_CONTACTS
     definitions = _definitions()
     before_open()
     result = None
     if incremental and _may_update(read_record(record_path), analytics, definitions) and snapshot.is_file():
         shutil.copyfile(analytics, tmp)
-        result = _update(warehouse, tmp, snapshot)
+        result = _written(tmp, lambda: _update(warehouse, tmp, snapshot))
         if result is None:  # the audit found a difference: never publish it, build the file in full
             tmp.unlink(missing_ok=True)
     if result is None:
-        result = PublishResult(tmp, _copy_all(warehouse, tmp))
+        result = PublishResult(tmp, _written(tmp, lambda: _fill(tmp, lambda con: _copy_all(con, warehouse))))
     forget(record_path)  # from here until the new record, the next publish is a full one
     os.replace(tmp, analytics)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -85,6 +84,69 @@ def publish_analytics(warehouse: Path, analytics: Path, incremental: bool = True
             record_snapshot(con, snapshot, record_path, {
                 "definitions": definitions, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
     return PublishResult(analytics, result.tables, result.incremental, result.persons_replaced)
+
+
+def publish_spark_marts(warehouse: Path, analytics: Path, manifest: Path | None = None) -> PublishResult:
+    """Publish the marts a Spark build left in `warehouse` (its spark.sql.warehouse.dir, as this machine sees it)
+    as the same analytics file, in full: DuckDB reads each mart's Parquet folder itself (no Spark, no collect to a
+    driver), sorted by the same grain keys, and the same atomic rename publishes it. Descriptions come from dbt's
+    `manifest` (what persist_docs writes on DuckDB), since the Parquet files carry none.
+
+    Types as on DuckDB: Spark writes a TIMESTAMP (an instant) as INT96 by default, which DuckDB reads as a naive
+    time: those columns are published as TIMESTAMPTZ again (INT96 is always UTC; TIMESTAMP_NTZ is never INT96).
+    Partition folders (`occurred_month=2025-03-01/`) come back as typed columns, last, as Spark's table has them.
+    """
+    from joinedup.engine.spark import warehouse_tables
+
+    folders = warehouse_tables(warehouse, PUBLISHED_SCHEMA)
+    described = _manifest_descriptions(manifest, {q.split(".", 1)[1] for q in folders}) if manifest else ([], [])
+
+    def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        tables = {}
+        for qualified, folder in folders.items():
+            name = qualified.split(".", 1)[1]
+            files = _quote(f"{folder}/**/*.parquet")
+            instants = sorted({r[0] for r in con.execute(
+                f"select name from parquet_schema({files}) where type = 'INT96'").fetchall()})
+            replace = ", ".join(f'timezone(\'UTC\', "{c}") as "{c}"' for c in instants)
+            partitioned = any(p.is_dir() and "=" in p.name for p in folder.iterdir())
+            source = (f"(select * {f'replace ({replace})' if replace else ''} from read_parquet({files}, "
+                      f"hive_partitioning = {str(partitioned).lower()}))")
+            tables[name] = _copy_table(con, name, source)
+        _comment(con, *described)
+        return tables
+
+    tmp = _fresh_tmp(analytics)
+    tables = _written(tmp, lambda: _fill(tmp, fill))
+    os.replace(tmp, analytics)
+    return PublishResult(analytics, tables)
+
+
+def _fresh_tmp(analytics: Path) -> Path:
+    """The temporary file the new analytics file is written to, beside it (the rename is then atomic). One publish
+    at a time (the DAG's 1-slot pool): a temporary file already here is a killed publish's litter, never published
+    (only the rename publishes), and removed so that it cannot pile up."""
+    analytics.parent.mkdir(parents=True, exist_ok=True)
+    for litter in analytics.parent.glob(f".{analytics.name}.*.tmp*"):  # and its .wal
+        litter.unlink(missing_ok=True)
+    return analytics.with_name(f".{analytics.name}.{os.getpid()}.tmp")
+
+
+def _written(tmp: Path, write: Callable[[], Any]) -> Any:
+    """`write()`'s result; if it fails, its half-written `tmp` (and WAL) removed before the error goes on."""
+    try:
+        return write()
+    except BaseException:
+        for left in (tmp, tmp.with_name(tmp.name + ".wal")):
+            left.unlink(missing_ok=True)
+        raise
+
+
+def _fill(target: Path, fill: Callable[[duckdb.DuckDBPyConnection], dict[str, int]]) -> dict[str, int]:
+    with duckdb.connect(str(target)) as con:
+        tables = fill(con)
+        con.execute("checkpoint")
+    return tables
 
 
 def _definitions() -> str:
@@ -110,38 +172,52 @@ def _published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         [PUBLISHED_SCHEMA]).fetchall()]
 
 
-def _copy_all(warehouse: Path, target: Path) -> dict[str, int]:
-    """A fresh file with every mart, sorted, and dbt's descriptions."""
-    tables: dict[str, int] = {}
-    with duckdb.connect(str(target)) as con:
-        con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
-        for name in _published_tables(con):
-            _copy_table(con, name)
-            tables[name] = con.execute(f"select count(*) from main.{name}").fetchone()[0]
-        _copy_comments(con)
-        con.execute("detach wh")
-        con.execute("checkpoint")
+def _copy_all(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, int]:
+    """Every mart of the warehouse into the (fresh) file of `con`, sorted, with dbt's descriptions."""
+    con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
+    tables = {name: _copy_table(con, name, f"wh.{PUBLISHED_SCHEMA}.{name}") for name in _published_tables(con)}
+    _copy_comments(con)
+    con.execute("detach wh")
     return tables
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    # sorted rows: the same marts give the same tables, whatever order dbt wrote them in
+def _copy_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> int:
+    """One mart into the new file (replacing it there); returns its row count. Sorted rows: the same marts give
+    the same tables, whatever order the engine wrote them in."""
     order = GRAIN_KEYS.get(name, "all")
-    con.execute(f"create or replace table main.{name} as select * from wh.{PUBLISHED_SCHEMA}.{name} order by {order}")
+    con.execute(f"create or replace table main.{name} as select * from {source} order by {order}")
+    return con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """Carry dbt's persisted descriptions over, so BI tools show them."""
-    for name, comment in con.execute(
+    """dbt's persisted descriptions from the attached warehouse `wh`."""
+    _comment(con, con.execute(
         "select table_name, comment from duckdb_tables() where database_name = 'wh' and schema_name = ?",
-        [PUBLISHED_SCHEMA]).fetchall():
-        if comment:
-            con.execute(f"comment on table main.{name} is {_quote(comment)}")
-    for name, column, comment in con.execute(
+        [PUBLISHED_SCHEMA]).fetchall(), con.execute(
         "select table_name, column_name, comment from duckdb_columns() "
         "where database_name = 'wh' and schema_name = ? and comment is not null",
-        [PUBLISHED_SCHEMA]).fetchall():
-        con.execute(f"comment on column main.{name}.{column} is {_quote(comment)}")
+        [PUBLISHED_SCHEMA]).fetchall())
+
+
+def _comment(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str | None]],
+             columns: list[tuple[str, str, str | None]]) -> None:
+    """Table and column descriptions onto the published tables, so BI tools show them."""
+    for name, comment in tables:
+        if comment:
+            con.execute(f"comment on table main.{name} is {_quote(comment)}")
+    for name, column, comment in columns:
+        if comment:
+            con.execute(f"comment on column main.{name}.{column} is {_quote(comment)}")
+
+
+def _manifest_descriptions(manifest: Path, names: set[str]) -> tuple[list[tuple[str, str]],
+                                                                      list[tuple[str, str, str]]]:
+    """(table descriptions, column descriptions) of the published models, from dbt's manifest.json."""
+    nodes = json.loads(Path(manifest).read_text(encoding="utf-8"))["nodes"].values()
+    models = [n for n in nodes if n.get("resource_type") == "model" and n["name"] in names]
+    return ([(n["name"], n.get("description") or "") for n in models],
+            [(n["name"], c, col.get("description") or "") for n in models
+             for c, col in (n.get("columns") or {}).items()])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, name: str) -> list[tuple[str, str]]:
@@ -179,7 +255,7 @@ def _update(warehouse: Path, target: Path, snapshot: Path) -> PublishResult | No
                 con.execute(f"insert into main.{name} select * from wh.{PUBLISHED_SCHEMA}.{name} "
                             f"where person_key in (select person_key from changed) order by {GRAIN_KEYS[name]}")
             else:
-                _copy_table(con, name)
+                _copy_table(con, name, f"wh.{PUBLISHED_SCHEMA}.{name}")
         _copy_comments(con)
         for name in names:
             published = _fingerprint(con, f"main.{name}")

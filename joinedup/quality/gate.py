@@ -257,6 +257,20 @@ def gate_marts_spark(spark: SparkSession, tables: dict[str, SparkFrame] | None =
     return _passed_or_raise(validate_marts_spark(spark, tables), "the Spark catalog")
 
 
+def gate_spark_warehouse(spark: SparkSession, warehouse: Path) -> GateReport:
+    """The journeys DAG's gate on the Spark engine: `gate_marts_spark` on the marts' Parquet folders in the Spark
+    warehouse (joinedup.engine.spark.warehouse_marts), the very files publish then copies. A mart a suite names
+    but the build did not leave fails the gate by name."""
+    from joinedup.engine.spark import warehouse_marts
+
+    tables = warehouse_marts(spark, warehouse)
+    missing = sorted({suite_doc(s)["meta"]["table"] for s in mart_suites()} - set(tables))
+    if missing:
+        raise GateFailed(f"no Parquet for {', '.join(missing)} in the Spark warehouse {warehouse}; nothing was "
+                         "published")
+    return gate_marts_spark(spark, tables)
+
+
 def _passed_or_raise(report: GateReport, where: str) -> GateReport:
     if not report.passed:
         raise GateFailed(

@@ -31,10 +31,16 @@ TASK_RUNNER = "airflow-scheduler"  # LocalExecutor: the tasks run in the schedul
 KEY_SECRET = "pseudonym_key"
 # the restricted zones' host folders (docs/deployment.md): raw PII, or what maps it to the keys
 RESTRICTED = {"exports": "./data/exports", "register": "./data/register", "lake": "./data/lake",
-              "identity": "./data/identity"}
-# init: mkdir, chown, chmod; review: the review queue and the decisions inbox in the identity store
-NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity"}, "review": {"identity"},
+              "identity": "./data/identity", "spark": "./data/spark"}  # spark: shuffle files of the linker
+# init: mkdir, chown, chmod; review: the review queue and the decisions inbox in the identity store; the Spark
+# worker and Thrift Server (profile `spark`): the lake dbt reads, and Spark's warehouse, metastore and shuffle files
+NEEDS_RESTRICTED = {TASK_RUNNER: set(RESTRICTED), "airflow-init": {"lake", "identity", "spark"},
+                    "review": {"identity"}, "spark-worker": {"lake", "spark"}, "spark-thrift": {"lake", "spark"},
                     "airflow-triggerer": {"exports"}}  # the delivery sensors' trigger lists the day folders
+SPARK_SERVICES = ("spark-master", "spark-worker", "spark-thrift")
+# the official image (Docker Hub's apache/spark, built from apache/spark-docker), a pinned release tag
+SPARK_IMAGE = re.compile(r"apache/spark:(?P<version>4\.\d+\.\d+)-scala2\.13-java17-ubuntu")
+SPARK_MASTER_URL = "spark://spark-master:7077"
 NEEDS_KEY = {TASK_RUNNER, "airflow-init"}
 REVIEW, REVIEW_SECRET = "review", "review_session_key"
 
@@ -119,7 +125,8 @@ def test_volumes_cover_every_path_the_dags_read_and_write(compose, container_env
             monkeypatch.setenv("JOINEDUP_CHANNELS", str(in_image))  # read the same file from the repo
 
         written = [paths.lake_root(), paths.identity_root(), paths.warehouse_path().parent,
-                   paths.analytics_path().parent, paths.reports_root(), docs_target()]
+                   paths.analytics_path().parent, paths.reports_root(), docs_target(), paths.spark_work(),
+                   paths.spark_warehouse()]
         read = [paths.exports_root(), paths.register_path(), paths.lake_root(), paths.identity_root()]
         read += [ch.day_url(date(2025, 1, 1)) for ch in channel_config.load_channels().values()]
         for p in written if name in (TASK_RUNNER, "airflow-init") else []:
@@ -156,7 +163,7 @@ def test_every_airflow_service_mounts_the_same_host_folder_at_each_path(compose)
 
 
 def test_airflow_settings_match_what_the_dags_need(compose, container_env, dockerfile: Dockerfile) -> None:
-    from joinedup.orchestration.journeys_dag import DUCKDB_POOL
+    from joinedup.orchestration.journeys_dag import DUCKDB_POOL, SPARK_POOL
 
     services = compose["services"]
     envs = {n: container_env(n) for n in AIRFLOW_SERVICES}
@@ -189,15 +196,16 @@ def test_airflow_settings_match_what_the_dags_need(compose, container_env, docke
         m = mount_of(services[n], auth)
         assert m and not m.read_only and not m.source.startswith((".", "/", "$")), f"{n}: {auth} not on a volume"
 
-    # the pool: the one the journeys DAG's operators use is the one airflow-init creates, with one slot
-    assert _pools_in_dag_code() == {DUCKDB_POOL}
+    # the pools: those the journeys DAG's operators use are those airflow-init creates, with one slot each
+    # (default_pool is Airflow's own: the link step's on DuckDB)
+    assert _pools_in_dag_code() == {DUCKDB_POOL, SPARK_POOL, "default_pool"}
     command = services["airflow-init"]["command"]
     init = dockerfile.image_to_repo(command[-1])
     assert init is not None and init.is_file(), f"airflow-init runs {command}, which is not in the image"
     text = init.read_text()
-    assert re.findall(r"^airflow pools set (\S+) (\d+)\b", text, re.M) == [(DUCKDB_POOL, "1")]
+    assert re.findall(r"^airflow pools set (\S+) (\d+)\b", text, re.M) == [(DUCKDB_POOL, "1"), (SPARK_POOL, "1")]
     assert re.search(r"^airflow db migrate\b", text, re.M) and "AIRFLOW_ADMIN_PASSWORD" in text
-    assert services["airflow-init"]["healthcheck"]["test"][-1] == f"airflow pools get {DUCKDB_POOL}"
+    assert services["airflow-init"]["healthcheck"]["test"][-1] == f"airflow pools get {SPARK_POOL}"  # the last
     # connections and variables: the DAGs use none, every location is a JOINEDUP_* path on a volume
     code = "".join(p.read_text() for p in _dag_code())
     assert not re.search(r"conn_id|get_connection|Variable\.get|Variable\(", code)
@@ -306,11 +314,108 @@ def _pools_in_dag_code() -> set[str]:
     # module constants of every DAG file: a factory may name a pool another one defines (retention: DUCKDB_POOL)
     consts = {t.id: n.value.value for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.Assign)
               and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+    # and constant dicts, e.g. the pool per engine (ENGINE_POOLS[engine]): each of their values may be used
+    tables = {t.id: n.value for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.Assign)
+              and isinstance(n.value, ast.Dict) for t in n.targets if isinstance(t, ast.Name)}
     for path, tree in trees.items():
         values = [k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "pool"]
         values += [v for n in ast.walk(tree) if isinstance(n, ast.Dict) for k, v in zip(n.keys, n.values)
                    if isinstance(k, ast.Constant) and k.value == "pool"]
         for v in values:
+            if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in tables:
+                pools.update(consts[e.id] if isinstance(e, ast.Name) else e.value for e in tables[v.value.id].values)
+                continue
             assert isinstance(v, ast.Name | ast.Constant), f"{path}: a pool computed at run time"
             pools.add(consts[v.id] if isinstance(v, ast.Name) else v.value)
     return pools
+
+
+def _spark_conf(command: list[str]) -> dict[str, str]:
+    """The `--conf k=v` and `--hiveconf k=v` settings of a spark-submit command."""
+    return dict(command[i + 1].split("=", 1) for i, a in enumerate(command) if a in ("--conf", "--hiveconf"))
+
+
+def test_the_spark_profile_is_optional_and_runs_pinned_official_images(compose) -> None:
+    """Profile `spark`: a master, a worker and a Thrift Server from one pinned apache/spark tag, none of which
+    starts without `--profile spark` (nothing else has a profile, and no service outside it depends on one in
+    it, which would start it), none published on the host."""
+    services = compose["services"]
+    assert {n for n, svc in services.items() if "profiles" in svc} == set(SPARK_SERVICES)
+    images = set()
+    for name in SPARK_SERVICES:
+        svc = services[name]
+        assert svc["profiles"] == ["spark"], name
+        assert SPARK_IMAGE.fullmatch(svc["image"]) and "build" not in svc, f"{name}: {svc['image']}"
+        assert "ports" not in svc, f"{name}: published on the host"
+        images.add(svc["image"])
+    assert len(images) == 1, images
+    for name, svc in services.items():
+        if name not in SPARK_SERVICES:
+            assert not set(svc.get("depends_on", {})) & set(SPARK_SERVICES), f"{name} would start the profile"
+    assert services["spark-worker"]["depends_on"]["spark-master"] == {"condition": "service_healthy"}
+    assert services["spark-thrift"]["depends_on"] == {s: {"condition": "service_healthy"}
+                                                      for s in ("spark-master", "spark-worker")}
+
+
+def test_each_spark_service_checks_its_own_port(compose) -> None:
+    """The master's RPC port, the worker's UI, the Thrift Server's port: healthy means that process listens."""
+    services = compose["services"]
+    master, worker = services["spark-master"]["command"], services["spark-worker"]["command"]
+    assert master[1] == "org.apache.spark.deploy.master.Master"
+    assert master[master.index("--port") + 1] == "7077" and SPARK_MASTER_URL in worker
+    assert worker[worker.index("--webui-port") + 1] == "8081"
+    thrift = _spark_conf(services["spark-thrift"]["command"])
+    ports = {"spark-master": "7077", "spark-worker": "8081", "spark-thrift": thrift["hive.server2.thrift.port"]}
+    for name, port in ports.items():
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] == "CMD-SHELL" and test[-1] == f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'", name
+
+
+def test_the_thrift_server_is_where_the_dags_spark_target_and_gate_look(compose, container_env,
+                                                                        env_example, monkeypatch) -> None:
+    """The Airflow services reach the Thrift Server by its service name on port 10000, with DuckDB the engine
+    unless .env says spark; the server runs in UTC on the cluster, reads the lake read-only at the pipeline's
+    path, and keeps its warehouse (and metastore, shuffle files) in the restricted Spark folder the task runner
+    reads the marts from, all as the user that owns those folders."""
+    from joinedup import paths
+
+    services = compose["services"]
+    thrift = services["spark-thrift"]
+    command, conf = thrift["command"], _spark_conf(thrift["command"])
+    assert command[command.index("--class") + 1] == "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+    assert command[command.index("--master") + 1] == SPARK_MASTER_URL and command[-1] == "spark-internal"
+    assert conf["spark.sql.session.timeZone"] == "UTC"  # macros/lake_sources.sql refuses any other
+    assert conf["hive.server2.thrift.port"] == "10000" and thrift["expose"] == ["10000"]
+    assert conf["spark.hadoop.fs.permissions.umask-mode"] == "077"
+    # the Airflow side: every service the same settings, DuckDB unless .env chooses spark
+    for name in AIRFLOW_SERVICES:
+        env = container_env(name)
+        assert (env["JOINEDUP_ENGINE"], env["JOINEDUP_SPARK_HOST"], env["JOINEDUP_SPARK_PORT"]) == \
+            ("duckdb", "spark-thrift", "10000"), name
+    raw = services[TASK_RUNNER]["environment"]
+    assert interpolate(raw["JOINEDUP_ENGINE"], {**env_example, "JOINEDUP_ENGINE": "spark"}) == "spark"
+    env = container_env(TASK_RUNNER)
+    for k, v in env.items():
+        if k.startswith("JOINEDUP_"):
+            monkeypatch.setenv(k, v)
+    assert paths.engine() == "duckdb" and paths.dbt_target() == "local"
+    monkeypatch.setenv("JOINEDUP_ENGINE", "spark")
+    assert paths.dbt_target() == "spark"
+    assert thrift["hostname"] == env["JOINEDUP_SPARK_HOST"] == "spark-thrift"
+    # the warehouse the server writes is the folder the gate and publish read, the same host folder
+    warehouse = conf["spark.sql.warehouse.dir"]
+    assert warehouse == str(paths.spark_warehouse())
+    runner, worker = services[TASK_RUNNER], services["spark-worker"]
+    for svc in (thrift, worker, runner):
+        m = mount_of(svc, warehouse)
+        assert m and not m.read_only and m == mount_of(runner, paths.spark_work()), m
+    for setting in (conf["spark.local.dir"], conf["spark.driver.extraJavaOptions"].split("=", 1)[1],
+                    conf["spark.hadoop.javax.jdo.option.ConnectionURL"].split("databaseName=")[1].split(";")[0],
+                    worker["environment"]["SPARK_WORKER_DIR"], worker["environment"]["SPARK_LOCAL_DIRS"]):
+        assert PurePosixPath(str(paths.spark_work())) in PurePosixPath(setting).parents, setting
+    # the lake: read-only, at the pipeline's own path, the task runner's host folder
+    lake = mount_of(runner, paths.lake_root())
+    for svc in (thrift, worker):
+        m = mount_of(svc, paths.lake_root())
+        assert m and m.read_only and m.target == lake.target and m.source == lake.source
+        assert svc["user"] == runner["user"]  # the owner of the 0700 lake and Spark folders

@@ -100,3 +100,89 @@ def test_the_build_is_full_only_when_the_definitions_changed(dag) -> None:
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt_build.")}
     assert dbt_tasks <= record.get_flat_relative_ids(upstream=True)
     assert DEFINITIONS_TASK in record.upstream_task_ids
+
+
+def _parse(monkeypatch: pytest.MonkeyPatch, **env: str):
+    """The DAG folder parsed as the scheduler would under `env`: (journeys DAG or None, import errors)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    return bag.dags.get("journeys"), bag.import_errors
+
+
+def _dbt_tasks(dag) -> list:
+    return [t for t in dag.tasks if t.task_id.startswith("dbt_build.") and hasattr(t, "profile_config")]
+
+
+def test_the_default_engine_is_duckdb_with_dbt_target_local(dag) -> None:
+    from joinedup.orchestration.journeys_dag import SPARK_POOL
+
+    assert {t.profile_config.target_name for t in _dbt_tasks(dag)} == {"local"}
+    gate = dag.get_task("quality_gate")
+    assert "gate_marts" in gate.python_callable.__code__.co_names
+    assert "gate_spark_warehouse" not in gate.python_callable.__code__.co_names
+    assert SPARK_POOL not in {t.pool for t in dag.tasks}
+
+
+@pytest.fixture(scope="module")
+def parsed_project(tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the dbt project with its manifest (`dbt parse`, as the image has it): cosmos then renders the
+    DAG without running dbt, which on a Spark target would need dbt-spark (not in `make test`'s environment)."""
+    import shutil
+
+    from joinedup.inprocess import ensure_dbt_manifest
+
+    project = tmp_path_factory.mktemp("parsed") / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOINEDUP_DBT_PROJECT", str(project))
+        ensure_dbt_manifest()
+    return project
+
+
+@pytest.mark.parametrize(("dbt_target", "expected"), [(None, "spark"), ("spark_ci", "spark_ci")])
+def test_joinedup_engine_spark_switches_the_build_the_gate_and_the_pools(
+        monkeypatch: pytest.MonkeyPatch, parsed_project, dbt_target: str | None, expected: str) -> None:
+    """One setting: JOINEDUP_ENGINE=spark gives dbt's `spark` target (the Thrift Server), or the one
+    JOINEDUP_DBT_TARGET names; the gate runs the suites on Spark; the Spark tasks share the 1-slot `spark` pool
+    and publish stays in `duckdb` (it writes the analytics DuckDB file). Parsing imports no pyspark."""
+    import sys
+
+    from joinedup.orchestration.journeys_dag import SPARK_POOL
+
+    had_pyspark = "pyspark" in sys.modules
+    env = {"JOINEDUP_ENGINE": "spark", "JOINEDUP_SPARK_WORK": "/srv/spark-work",
+           "JOINEDUP_DBT_PROJECT": str(parsed_project)}
+    if dbt_target:
+        env["JOINEDUP_DBT_TARGET"] = dbt_target
+    dag, errors = _parse(monkeypatch, **env)
+    assert errors == {}
+    assert had_pyspark or "pyspark" not in sys.modules
+    dbt_tasks = _dbt_tasks(dag)
+    assert dbt_tasks and {t.profile_config.target_name for t in dbt_tasks} == {expected}
+    assert {t.pool for t in dbt_tasks} == {SPARK_POOL}
+    producer = dag.get_task("dbt_build.dbt_producer_watcher")
+    assert producer.env["JOINEDUP_SPARK_WORK"] == "/srv/spark-work"  # the spark_ci warehouse, absolute
+    gate = dag.get_task("quality_gate")
+    assert gate.pool == SPARK_POOL and gate.python_callable.__name__ == "quality_gate_spark"
+    assert "gate_spark_warehouse" in gate.python_callable.__code__.co_names
+    assert {dag.get_task(t).pool for t in ("link_contacts", "dbt_docs")} == {SPARK_POOL}
+    assert dag.get_task("publish").pool == DUCKDB_POOL
+    assert set(dag.get_task("publish").upstream_task_ids) == {"quality_gate", "check_inputs"}
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"JOINEDUP_ENGINE": "flink"}, "ValueError: JOINEDUP_ENGINE='flink': expected one of duckdb, spark"),
+    ({"JOINEDUP_DBT_TARGET": "spark_ci"},
+     "ValueError: JOINEDUP_DBT_TARGET='spark_ci': with JOINEDUP_ENGINE='duckdb' expected one of local"),
+    ({"JOINEDUP_ENGINE": "spark", "JOINEDUP_DBT_TARGET": "local"},
+     "ValueError: JOINEDUP_DBT_TARGET='local': with JOINEDUP_ENGINE='spark' expected one of spark, spark_ci"),
+])
+def test_a_bad_engine_setting_fails_the_import_naming_the_variable(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
+    dag, errors = _parse(monkeypatch, **env)
+    assert dag is None
+    journeys = [e for path, e in errors.items() if path.endswith("journeys.py")]
+    assert len(journeys) == 1 and journeys[0].strip().splitlines()[-1] == message, errors

@@ -8,7 +8,6 @@ dialect macro that breaks a test's SQL on Spark fails here, not in production.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,11 @@ import pytest
 from joinedup import paths
 from joinedup.dbt_cli import run_dbt
 from joinedup.inprocess import release_dbt_connection
+from tests.spark.conftest import BuiltMarts
 
 # Doubles are summed in a different order by each engine (and by DuckDB's threads from one run to the next):
 # equal to 1e-9 relative is equal.
 RTOL = 1e-9
-
-
-def _build(target: str, target_path: Path) -> None:
-    """`dbt build --target <target>` of the repository's project, in this process; fails naming what failed."""
-    res = run_dbt(["build", "--target", target, "--target-path", str(target_path), "--quiet"],
-                  paths.dbt_project_dir())
-    failed = [f"{r.node.unique_id}: {r.status}: {r.message}"
-              for r in (getattr(res.result, "results", None) or []) if r.status not in ("pass", "success", "no-op")]
-    assert res.success, f"dbt build --target {target} failed: {res.exception or ''}\n" + "\n".join(failed)
 
 
 def normalised(table: pa.Table) -> pd.DataFrame:
@@ -71,29 +62,15 @@ def assert_marts_equal(duck: dict[str, pd.DataFrame], spark: dict[str, pd.DataFr
 
 
 @pytest.fixture(scope="module")
-def marts(spark: Any, linked_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]]:
+def marts(spark: Any, built_marts: BuiltMarts) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """(DuckDB marts, Spark marts), normalised, each engine having built the whole project from `linked_lake`."""
-    work = tmp_path_factory.mktemp("marts_equal")
-    warehouse = work / "warehouse.duckdb"
-    env = {"JOINEDUP_LAKE": str(linked_lake), "JOINEDUP_WAREHOUSE": str(warehouse),
-           # the profile's spark_ci settings name the shared session's own folder (they apply only to a new session)
-           "JOINEDUP_SPARK_WORK": str(Path(spark.conf.get("spark.sql.warehouse.dir")).parent)}
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        try:
-            _build("local", work / "target_duckdb")
-        finally:
-            release_dbt_connection()
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            names = [r[0] for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
-            duck = {n: normalised(con.execute(f"select * from marts.{n}").to_arrow_table()) for n in names}
-        _build("spark_ci", work / "target_spark")
-        spark_marts = {r.tableName: normalised(spark.table(f"marts.{r.tableName}").toArrow())
-                       for r in spark.sql("show tables in marts").collect() if not r.isTemporary}
-    yield duck, spark_marts
+    with duckdb.connect(str(built_marts.warehouse), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+        duck = {n: normalised(con.execute(f"select * from marts.{n}").to_arrow_table()) for n in names}
+    spark_marts = {r.tableName: normalised(spark.table(f"marts.{r.tableName}").toArrow())
+                   for r in spark.sql("show tables in marts").collect() if not r.isTemporary}
+    return duck, spark_marts
 
 
 def test_every_mart_is_the_same_on_duckdb_and_spark(marts: tuple[dict[str, pd.DataFrame], ...]) -> None:

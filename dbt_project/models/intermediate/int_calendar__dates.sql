@@ -24,14 +24,15 @@ spine as (
 final as (
     select
         spine.date_day,
-        year(spine.date_day) as calendar_year,
+        -- bigint on both engines: Spark's year(), weekofyear() and weekday is an INT, DuckDB's a BIGINT, and the analytics file has one layout
+        cast(year(spine.date_day) as bigint) as calendar_year,
         cast(date_trunc('month', spine.date_day) as date) as month_start_date,
         {{ month_label('spine.date_day') }} as month_label,
-        {{ iso_year('spine.date_day') }} as iso_year,
-        weekofyear(spine.date_day) as iso_week_number,
+        cast({{ iso_year('spine.date_day') }} as bigint) as iso_year,
+        cast(weekofyear(spine.date_day) as bigint) as iso_week_number,
         {{ iso_week('spine.date_day') }} as iso_week,
         cast(date_trunc('week', spine.date_day) as date) as iso_week_start_date,
-        {{ iso_weekday('spine.date_day') }} as iso_weekday,
+        cast({{ iso_weekday('spine.date_day') }} as bigint) as iso_weekday,
         {{ weekday_name('spine.date_day') }} as weekday_name,
         {{ iso_weekday('spine.date_day') }} >= 6 as is_weekend,
         bank_holidays.holiday_date is not null as is_bank_holiday,

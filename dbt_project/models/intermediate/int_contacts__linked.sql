@@ -93,8 +93,9 @@ final as (
         cast(occurred_at_local as date) as occurred_local_date,
         {{ iso_week('cast(occurred_at_local as date)') }} as occurred_iso_week,
         cast(date_trunc('month', occurred_at_local) as date) as occurred_month,
-        hour(occurred_at_local) as occurred_local_hour,
-        {{ iso_weekday('occurred_at_local') }} as occurred_local_weekday,
+        -- bigint on both engines: Spark's hour() and weekday is an INT, DuckDB's a BIGINT, and the analytics file has one layout
+        cast(hour(occurred_at_local) as bigint) as occurred_local_hour,
+        cast({{ iso_weekday('occurred_at_local') }} as bigint) as occurred_local_weekday,
         {{ seconds_between('occurred_at_utc', 'first_response_at_utc') }} as response_seconds,
         sla_name,
         sla_target_minutes,

@@ -53,7 +53,8 @@ in_journey as (
     select
         *,
         first_value(contact_key) over by_journey as first_contact_key,
-        row_number() over by_journey as contact_sequence,
+        -- bigint on both engines: Spark's row_number() is an INT, DuckDB's a BIGINT, and the analytics file has one layout
+        cast(row_number() over by_journey as bigint) as contact_sequence,
         lag(channel) over by_journey as previous_channel
     from numbered
     window by_journey as (partition by person_key, service, journey_number order by occurred_at_utc, contact_key)

@@ -29,7 +29,8 @@ counted as (
 ranked as (
     select
         *,
-        row_number() over (partition by path_kind order by journeys desc, path) as path_rank
+        -- bigint on both engines: Spark's row_number() is an INT, DuckDB's a BIGINT, and the analytics file has one layout
+        cast(row_number() over (partition by path_kind order by journeys desc, path) as bigint) as path_rank
     from counted
 )
 
