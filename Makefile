@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: bootstrap demo test test-stack test-stack-late test-faults-scheduler test-faults test-spark lint clean screenshots
+.PHONY: bootstrap demo test test-stack test-stack-late test-faults-scheduler test-faults test-spark test-spark-link lint clean screenshots
 
 ## bootstrap: install uv if it is missing, then the locked environment
 bootstrap:
@@ -57,10 +57,17 @@ test-faults-scheduler: bootstrap
 test-faults: bootstrap
 	$(STACK_PYTEST) tests/stack/test_faults.py
 
-## test-spark: the same pipeline on Spark in local mode (tests/spark), with the `spark` group (pyspark, dbt-spark);
-## needs java (.ci/run installs a JRE when it is missing)
+## Spark lanes: the same pipeline on Spark in local mode (tests/spark), with the `spark` group (pyspark, dbt-spark);
+## they need java (.ci/run installs a JRE when it is missing). Two lanes, each under CI's six minutes:
+## test-spark: dbt's marts on both engines, the gate and publish from Spark, the session and profile settings
+## test-spark-link: linkage on Spark, stateless and through the link step (both engines' stores equal)
+SPARK_PYTEST = $(UV) run --frozen --group spark pytest -m spark -p no:cacheprovider
+SPARK_LINK_TESTS = tests/spark/test_linkage_spark.py tests/spark/test_link_step_engines.py
 test-spark: bootstrap
-	$(UV) run --frozen --group spark pytest -m spark -p no:cacheprovider tests/spark
+	$(SPARK_PYTEST) tests/spark $(foreach t,$(SPARK_LINK_TESTS),--ignore=$(t))
+
+test-spark-link: bootstrap
+	$(SPARK_PYTEST) $(SPARK_LINK_TESTS)
 
 ## screenshots: re-make the report screenshots in docs/img/report from the demo's analytics file (needs Chromium)
 screenshots: bootstrap
