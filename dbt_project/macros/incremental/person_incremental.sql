@@ -70,7 +70,9 @@
     select
         person_key,
         count(*) as contacts,
-        sum(hash(contact_rows)) as state_hash
+        -- decimal(38, 0), as on Spark: a HUGEINT would be written to Parquet (the gate's and publish's copies) as
+        -- a DOUBLE, which cannot tell a sum from the sum plus one
+        cast(sum(hash(contact_rows)) as decimal(38, 0)) as state_hash
     from {{ contacts }} as contact_rows
     group by person_key
 {%- endmacro %}
