@@ -89,7 +89,7 @@
         person_key,
         count(*) as contacts,
         sum(cast(xxhash64(concat_ws('|'
-        {%- for name in names %}{{ ',' if not loop.first }}
+        {%- for name in names %},
             coalesce(cast({{ adapter.quote(name) }} as string), '<null>')
         {%- endfor %}
         )) as decimal(38, 0))) as state_hash
