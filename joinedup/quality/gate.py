@@ -129,16 +129,16 @@ def is_row_local(expectation: dict) -> bool:
     return expectation["type"] in ROW_LOCAL and (mostly is None or mostly >= 1)
 
 
-def gate_fingerprint(suites: list[str] | None = None, definitions: str | None = None) -> str:
+def gate_fingerprint() -> str:
     """sha256 over the suites as run (placeholders filled) and the dbt definitions' fingerprint: when either
     changes, rows the gate passed before may no longer pass, so the next gate validates everything."""
     from joinedup import paths
     from joinedup.dbt_definitions import definitions_fingerprint
 
     h = hashlib.sha256()
-    for name in suites if suites is not None else mart_suites():
+    for name in mart_suites():
         h.update(name.encode() + b"\0" + json.dumps(suite_doc(name), sort_keys=True).encode() + b"\0")
-    h.update((definitions or definitions_fingerprint(paths.dbt_project_dir().resolve())).encode())
+    h.update(definitions_fingerprint(paths.dbt_project_dir().resolve()).encode())
     return h.hexdigest()
 
 
