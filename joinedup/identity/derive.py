@@ -165,6 +165,9 @@ def derive_incremental(con: duckdb.DuckDBPyConnection, lake: Path, identity: Pat
     con.execute("""create temp table moved as
                    select contact_id from old_store.contact_links s full join persons_now p using (contact_id)
                    where s.person_id is distinct from p.person_id or s.citizen_id is distinct from p.citizen_id""")
+    # the contacts whose link in the store may differ from the state's: the moved, and the fresh (a contact a
+    # review decision re-linked may since have been renamed) (joinedup.identity.store.update_identity_db)
+    con.execute("create temp table store_changed as select contact_id from moved union select contact_id from fresh")
     con.execute("""create temp table changed as
                    select contact_id from fresh
                    union select contact_id from moved

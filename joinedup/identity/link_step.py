@@ -197,7 +197,8 @@ def run_link_step(lake: Path, identity: Path, register_path: Path, key: bytes,
             con.execute("detach database if exists old_store")
             update_identity_db(con, identity, fresh_path,
                                lambda c: (store_review_tables(c, identity, work if decided is not None else None,
-                                                                  register_path), store_context(c, state_dir)))
+                                                                  register_path), store_context(c, state_dir)),
+                               changed="store_changed" if incremental else None)
     finally:
         for f in work.iterdir():
             f.unlink()
