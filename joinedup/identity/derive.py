@@ -253,12 +253,11 @@ def _touched_values(con: duckdb.DuckDBPyConnection, lake: Path, identity: Path, 
                    select cast(contact_id as varchar) as contact_id, cast(date_of_birth as varchar) as date_of_birth,
                           cast(postcode as varchar) as postcode
                    from raw where contact_id in (select contact_id from touched_links)""")
-    values = person_values(con, "touched_links", "touched_contacts")
-    old = pd.read_parquet(identity / PERSON_VALUES)
-    kept = old[~old["person_id"].isin(set(con.execute("select person_id from touched").df()["person_id"]))]
-    parts = [x for x in (kept, values[VALUE_COLUMNS]) if len(x)]
-    out = pd.concat(parts, ignore_index=True) if parts else values[VALUE_COLUMNS]
-    return out.sort_values("person_id", ignore_index=True)
+    con.register("touched_values", person_values(con, "touched_links", "touched_contacts"))
+    return con.execute(f"""select {', '.join(VALUE_COLUMNS)} from read_parquet('{identity / PERSON_VALUES}')
+                           where person_id not in (select person_id from touched)
+                           union all select {', '.join(VALUE_COLUMNS)} from touched_values
+                           order by person_id""").df()
 
 
 def started_ns() -> int:
