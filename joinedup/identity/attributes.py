@@ -48,10 +48,13 @@ def _mode_sql(column: str) -> str:
                qualify row_number() over (partition by person_id order by n desc, {column}) = 1"""
 
 
-PERSON_VALUES_SQL = f"""
+def person_values_sql(links: str = "links", contacts: str = "contacts") -> str:
+    """Per person the values their attributes are made of, from the relations `links` (contact_id, person_id,
+    citizen_id) and `contacts` (contact_id, date_of_birth, postcode) name, and `register`."""
+    return f"""
     with joined as (
         select l.contact_id, l.person_id, l.citizen_id, c.date_of_birth, c.postcode
-        from links l left join contacts c using (contact_id)
+        from {links} l left join {contacts} c using (contact_id)
     ),
     persons as (
         select person_id, arg_min(citizen_id, contact_id) filter (where citizen_id is not null) as citizen_id
@@ -71,14 +74,15 @@ PERSON_VALUES_SQL = f"""
 """
 
 
-def person_attributes(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """Coarse attributes per person: the register's for citizens, else what their contacts said most often.
+def person_values(con: duckdb.DuckDBPyConnection, links: str = "links", contacts: str = "contacts") -> pd.DataFrame:
+    """Per person: is_registered, and the date of birth and postcode their attributes are made from (PII: the
+    link step keeps them in the restricted store, so a daily run recomputes only the persons it touched)."""
+    return con.execute(person_values_sql(links, contacts)).df()
 
-    Reads the `links`, `contacts` and `register` relations of `con`. Ages are taken at `as_of` (the latest
-    contact in the data, not today), so a re-run gives the same bands. Banding and districts are computed
-    once per distinct value, in Python, with the same parsers linkage uses.
-    """
-    values = con.execute(PERSON_VALUES_SQL).df()
+
+def attributes_of(values: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """person_values banded at `as_of`: bands and districts are computed once per distinct value, in Python,
+    with the same parsers linkage uses."""
     dob_band = {v: age_band(v, as_of) for v in values["date_of_birth"].dropna().unique()}
     district = {v: postcode_district(v) for v in values["postcode"].dropna().unique()}
     return pd.DataFrame({

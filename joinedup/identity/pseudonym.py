@@ -71,14 +71,20 @@ def key_check(key: bytes) -> str:
     return keyed_hashes(["joinedup key check"], key, "check")[0] or ""
 
 
+def reused_keys(identity: Path, key: bytes) -> bool:
+    """Whether the keys the store holds were made with `key` (else a run re-keys everything)."""
+    check, store = identity / KEY_CHECK_FILE, identity / IDENTITY_DB
+    return check.exists() and check.read_text() == key_check(key) and store.exists()
+
+
 def known_keys(con: duckdb.DuckDBPyConnection, identity: Path, key: bytes) -> None:
     """`old_contact_keys` and `old_person_keys`: the keyed hashes published last time, if made with this key.
 
     A daily run then hashes only the day's new contacts and persons, not the history again. A different key
     (rotation) finds nothing here and re-keys everything.
     """
-    check, store = identity / KEY_CHECK_FILE, identity / IDENTITY_DB
-    reuse = check.exists() and check.read_text() == key_check(key) and store.exists()
+    store = identity / IDENTITY_DB
+    reuse = reused_keys(identity, key)
     if reuse:
         con.execute(f"attach '{store}' as store (read_only)")
         tables = {r[0] for r in con.execute(

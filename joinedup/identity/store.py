@@ -64,7 +64,8 @@ def links_ddl(table: str) -> str:
 
 
 def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_links: Path,
-                       also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
+                       also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                       changed: str | None = None) -> Path:
     """The restricted identity store, one DuckDB file, brought up to date on a copy that is then swapped in.
 
     It holds what only a caseworker with access to PII may see: the contact -> person -> citizen links with
@@ -78,6 +79,11 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
     `also` runs inside the same transaction (the review tables: joinedup.review.store).
 
     `con` must hold `raw` (every landed contact), `contact_keys` and `person_keys`; the store is attached to it as `store`.
+
+    changed: a relation (contact_id) holding every contact whose link may differ from the linkage state's, from a
+    caller that knows no landed contact went away and every stored contact key is still in `contact_keys`
+    (joinedup.identity.derive): only those links are compared, and only the new contact keys are added, instead
+    of comparing and rewriting the history.
     """
     target = identity / IDENTITY_DB
     tmp = target.with_name(f".{IDENTITY_DB}.{os.getpid()}.tmp")
@@ -96,13 +102,18 @@ def update_identity_db(con: duckdb.DuckDBPyConnection, identity: Path, fresh_lin
                         where contact_id in (select contact_id from read_parquet('{fresh_links}'))""")
         con.execute(f"insert into store.contact_links by name select * from read_parquet('{fresh_links}')")
         if persons_file.exists():  # a pseudonymous person who proved a citizen, or merged into another person
+            only = "" if changed is None else f"where contact_id in (select contact_id from {changed})"
             con.execute(f"""update store.contact_links l set person_id = s.person_id, citizen_id = s.citizen_id
-                            from read_parquet('{persons_file}') s
+                            from (select * from read_parquet('{persons_file}') {only}) s
                             where l.contact_id = s.contact_id and (l.person_id is distinct from s.person_id
                                   or l.citizen_id is distinct from s.citizen_id)""")
-        con.execute("delete from store.contact_links where contact_id not in (select contact_id from raw)")
         con.execute("create or replace table store.person_keys as select * from person_keys order by person_id")
-        con.execute("create or replace table store.contact_keys as select * from contact_keys order by contact_id")
+        if changed is None:
+            con.execute("delete from store.contact_links where contact_id not in (select contact_id from raw)")
+            con.execute("create or replace table store.contact_keys as select * from contact_keys order by contact_id")
+        else:
+            con.execute("""insert into store.contact_keys select * from contact_keys
+                           where contact_id not in (select contact_id from store.contact_keys) order by contact_id""")
         for name in ("persons", "identifiers"):  # were copied here before; contact_links says the same
             con.execute(f"drop table if exists store.linkage_{name}")
         for name in STORE_STATE_TABLES:

@@ -157,13 +157,15 @@ def build_queue(con: duckdb.DuckDBPyConnection, register_path: Path) -> None:
             select l.contact_id, l.person_id, l.citizen_id from store.contact_links l
             where l.person_id in (select person_id from store.review_queue)
                or l.citizen_id in (select citizen_id from store.review_queue)),
+        -- the landed rows of the wanted contacts, read once (every landed file is scanned to find them)
+        wanted_raw as materialized (select r.* from raw r where r.contact_id in (select contact_id from wanted)),
         ranked as (
             select w.*, r.occurred_at,
                    row_number() over (partition by coalesce(w.citizen_id, w.person_id)
                                       order by r.occurred_at desc, w.contact_id) as n
-            from wanted w join raw r using (contact_id))
+            from wanted w join wanted_raw r using (contact_id))
         select k.contact_id, k.person_id, k.citizen_id, r.* exclude (contact_id)
-        from ranked k join raw r using (contact_id)
+        from ranked k join wanted_raw r using (contact_id)
         where k.n <= ? or k.contact_id in (select contact_id from store.review_queue)""", [REVIEW_CONTEXT])
     p = str(register_path).replace("'", "''")
     source = f"read_parquet('{p}')" if register_path.suffix.lower() == ".parquet" \
