@@ -21,7 +21,7 @@ from joinedup.report.labels import Labels, channel_order, meta, read_labels
 from joinedup.report.palette import cividis_scale
 from joinedup.report.periods import Period, periods
 from joinedup.report.scope import Scope, restrict
-from joinedup.report.views import Selection, view
+from joinedup.report.views import PeriodSelection, PeriodSums, view
 
 REPORT_FILE = "index.html"
 DOCS_DIR = "dbt-docs"
@@ -85,9 +85,13 @@ def views(cells: Cells, inputs: EstimateInputs, labels: Labels, ps: list[Period]
     for service in [None, *cells.services]:
         mine = cells.of_service(service)
         service_inputs = ServiceInputs.of(inputs, service)
-        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months) for p in ps}
+        months = {p.id: p.months for p in ps}
+        summed = service_inputs.sums(months)
+        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months, summed[p.id])
+                                                   for p in ps}
+        sums = PeriodSums(months)
         for p in ps:
-            data = view(mine, Selection(service, p.months), sup, channels, triggers, targets)
+            data = view(mine, PeriodSelection(service, p.months, p.id, sums), sup, channels, triggers, targets)
             previous = (estimates[p.previous], p, by_id[p.previous]) if p.previous else None
             data["head"] = headline(estimates[p.id], sup, previous)
             data["captions"] = _captions(data, m, labels, sup, p, holidays)

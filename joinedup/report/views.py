@@ -14,7 +14,7 @@ everything else (shares, costs, codes, band labels) is a float or a string. Pure
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +23,7 @@ import pandas as pd
 
 from joinedup.report.cells import SWITCH_TIME_BANDS, Cells
 from joinedup.report.disclosure import LABEL_SUFFIX, Suppression
+from joinedup.report.period_sums import sums_by_period
 
 HOURS = list(range(24))
 WEEKDAYS = list(range(1, 8))  # ISO: 1 = Monday
@@ -47,6 +48,38 @@ class Selection:
         if not by:
             return sub[list(counts)].sum().to_frame().T
         return sub.groupby(list(by), as_index=False, sort=False)[list(counts)].sum()
+
+
+class PeriodSums:
+    """One service's cells summed for every period of the page at once (joinedup.report.period_sums), per frame
+    and grouping, made the first time a view asks: a view then looks its sums up instead of selecting them."""
+
+    def __init__(self, periods: Mapping[str, Collection[date]]) -> None:
+        self._periods = {pid: list(pd.to_datetime(list(months))) for pid, months in periods.items()}
+        self._made: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[pd.DataFrame, dict]] = {}
+
+    def of(self, df: pd.DataFrame, by: Sequence[str], counts: Sequence[str]) -> dict[str, pd.DataFrame]:
+        key = (id(df), tuple(by), tuple(counts))
+        made = self._made.get(key)
+        if made is None or made[0] is not df:  # the frame itself is kept, so its id is not reused meanwhile
+            made = self._made[key] = (df, sums_by_period(df, "month", self._periods, by, counts))
+        return made[1]
+
+
+@dataclass(frozen=True)
+class PeriodSelection(Selection):
+    """The selection of one period of the page, its sums looked up in the service's PeriodSums (the same frame
+    as `Selection.pick`'s; a period with no row, or a total over no dimension, is selected as before)."""
+
+    period: str = ""
+    sums: PeriodSums | None = None
+
+    def pick(self, df: pd.DataFrame, by: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
+        if by and self.sums is not None:
+            found = self.sums.of(df, by, counts).get(self.period)
+            if found is not None:
+                return found
+        return super().pick(df, by, counts)
 
 
 def count(value: float, label: str) -> int | str:
