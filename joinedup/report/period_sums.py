@@ -17,8 +17,6 @@ from collections.abc import Collection, Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-PERIOD = "__period"  # the grouping column naming the period (a position in the periods given)
-
 
 def layers(periods: Mapping[str, Collection[Hashable]]) -> list[list[str]]:
     """The periods in groups whose months do not overlap (greedily, in order): the whole period, the quarters,
@@ -38,18 +36,29 @@ def layers(periods: Mapping[str, Collection[Hashable]]) -> list[list[str]]:
 def sums_by_period(df: pd.DataFrame, month: str, periods: Mapping[str, Collection[Hashable]], by: Sequence[str],
                    counts: Sequence[str], dropna: bool = True) -> dict[str, pd.DataFrame]:
     """{period id: df's rows whose `month` is one of the period's months, grouped by `by` (as_index=False,
-    sort=False, `dropna`) with `counts` summed}, for every period with at least one row. `by` is not empty."""
+    sort=False, `dropna`) with `counts` summed}, for every period with at least one row. `by` is not empty.
+
+    The dimensions are numbered once (a group's number, -1 for a row `dropna` leaves out); each kind of period
+    then groups by one number, (period, group), and takes each group's dimensions from its first row. Sums are
+    pandas' own (the same compensated summation, over the same rows in the same order)."""
     out: dict[str, pd.DataFrame] = {}
+    group = df.groupby(list(by), sort=False, dropna=dropna).ngroup().to_numpy()
+    width = int(group.max()) + 1 if len(group) else 0
     for ids in layers(periods):
         values = [m for pid in ids for m in periods[pid]]
         owner = np.array([i for i, pid in enumerate(ids) for _ in periods[pid]], dtype=np.int64)
         position = pd.Index(values).get_indexer(df[month])
-        keep = position >= 0
-        if not keep.any():
+        rows = np.flatnonzero((position >= 0) & (group >= 0))
+        if not len(rows):
             continue
-        sub = df.loc[keep, [*by, *counts]]
-        sub.insert(0, PERIOD, owner[position[keep]])
-        grouped = sub.groupby([PERIOD, *by], as_index=False, sort=False, dropna=dropna)[list(counts)].sum()
-        for i, rows in grouped.groupby(PERIOD, sort=False).indices.items():
-            out[ids[i]] = grouped.iloc[rows].drop(columns=PERIOD).reset_index(drop=True)
+        period = owner[position[rows]]
+        codes, _ = pd.factorize(period * width + group[rows], sort=False)  # numbered in order of first appearance
+        first = np.unique(codes, return_index=True)[1]
+        summed = df[list(by)].iloc[rows[first]].reset_index(drop=True)
+        sums = df[list(counts)].iloc[rows].groupby(codes, sort=False).sum()  # one row a code, in code order
+        for column in counts:
+            summed[column] = sums[column].to_numpy()
+        owners = period[first]
+        for i in np.unique(owners):
+            out[ids[i]] = summed.iloc[np.flatnonzero(owners == i)].reset_index(drop=True)
     return out
