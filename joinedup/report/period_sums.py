@@ -42,7 +42,7 @@ def sums_by_period(df: pd.DataFrame, month: str, periods: Mapping[str, Collectio
     then groups by one number, (period, group), and takes each group's dimensions from its first row. Sums are
     pandas' own (the same compensated summation, over the same rows in the same order)."""
     out: dict[str, pd.DataFrame] = {}
-    group = df.groupby(list(by), sort=False, dropna=dropna).ngroup().to_numpy()
+    group = df.groupby(list(by), sort=False, dropna=dropna).ngroup().fillna(-1).to_numpy(dtype=np.int64)
     width = int(group.max()) + 1 if len(group) else 0
     for ids in layers(periods):
         values = [m for pid in ids for m in periods[pid]]
