@@ -107,20 +107,22 @@ class Suppression:
         unknown = [c for c in [*counts, *(d for ds in counts.values() for d in ds)] if c not in df.columns]
         if unknown:
             raise KeyError(f"suppression rules name columns the table does not have: {unknown}")
-        out = df.copy()
+        columns: dict[str, object] = {c: df[c].array for c in df.columns}  # copied once, at the end
         for count, derived in counts.items():
-            values = pd.to_numeric(out[count], errors="coerce").astype("float64").to_numpy()
-            small = np.asarray(self.small(out[count]), dtype=bool)
-            hide = small if complement is None else self._complement(values, small, out, complement)
+            current = pd.Series(columns[count], index=df.index)
+            values = pd.to_numeric(current, errors="coerce").astype("float64").to_numpy()
+            small = np.asarray(self.small(current), dtype=bool)
+            hide = small if complement is None else self._complement(values, small, df, complement)
             values = np.where(hide, np.nan, values)
             shown = [f"{int(v):,}" if v == v else "–" for v in values.tolist()]
-            labels = np.where(small, self.marker, np.where(hide, SECONDARY, shown)).tolist() if len(out) else []
-            out[count] = values
-            out[count + LABEL_SUFFIX] = labels
+            labels = np.where(small, self.marker, np.where(hide, SECONDARY, shown)).tolist() if len(df) else []
+            columns[count] = values
+            columns[count + LABEL_SUFFIX] = labels
             for column in derived:
-                figures = pd.to_numeric(out[column], errors="coerce").astype("float64").to_numpy()
-                out[column] = np.where(hide, np.nan, figures)
-        return out
+                figures = pd.to_numeric(pd.Series(columns[column], index=df.index), errors="coerce").astype(
+                    "float64").to_numpy()
+                columns[column] = np.where(hide, np.nan, figures)
+        return pd.DataFrame(columns, index=df.index, copy=True)
 
     @staticmethod
     def _complement(values: np.ndarray, hide: np.ndarray, df: pd.DataFrame, groups: Sequence[str]) -> np.ndarray:
