@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,22 @@ def _total(sup: Suppression, n: float) -> int | str:
     return sup.marker if sup.is_small(n) else int(n)
 
 
+def _on_grid(df: pd.DataFrame, keys: Sequence[str], grid: Sequence[tuple]) -> pd.DataFrame:
+    """df (one row per key) laid on every key of `grid`, in its order, with 0 where df has no row: what
+    `df.set_index(keys).reindex(pd.MultiIndex.from_tuples(grid), fill_value=0).reset_index()` gives, without
+    building either MultiIndex (a view lays a dozen tables on grids, and the page has about 190 views)."""
+    at = dict(zip(zip(*(df[k].tolist() for k in keys)), range(len(df))))
+    rows = np.array([at.get(key, -1) for key in grid], dtype=np.int64)
+    found = rows >= 0
+    out = pd.DataFrame(list(grid), columns=list(keys))
+    for column in [c for c in df.columns if c not in keys]:
+        values = df[column].to_numpy()
+        filled = np.zeros(len(rows), dtype=values.dtype)
+        filled[found] = values[rows[found]]
+        out[column] = filled
+    return out
+
+
 def sankey(cells: Cells, sel: Selection, sup: Suppression) -> dict:
     """Both Sankey views' bands (source and target as "step:channel"), each with what it leaves out."""
     links = sel.pick(cells.links, ["kind", "step", "source", "target"], ["journeys"])
@@ -132,9 +149,7 @@ def sankey(cells: Cells, sel: Selection, sup: Suppression) -> dict:
 def transitions(cells: Cells, sel: Selection, sup: Suppression, channels: list[str]) -> dict:
     """From channel x to channel: counts and each cell's share of its row, with the row totals."""
     df = sel.pick(cells.transitions, ["from_channel", "to_channel"], ["transitions"])
-    grid = df.set_index(["from_channel", "to_channel"]).reindex(
-        pd.MultiIndex.from_product([channels, channels], names=["from_channel", "to_channel"]), fill_value=0
-    ).reset_index()
+    grid = _on_grid(df, ["from_channel", "to_channel"], list(product(channels, channels)))
     grid["share"] = _divide(grid["transitions"], grid.groupby("from_channel")["transitions"].transform("sum"))
     rows = grid.groupby("from_channel", sort=False)["transitions"].sum()
     shown = sup.apply(grid, {"transitions": ("share",)}, complement=["from_channel"])
@@ -148,8 +163,7 @@ def switch_times(cells: Cells, sel: Selection, sup: Suppression, triggers: list[
     """Switches by trigger and time-to-switch band (additive counts: the bands replace a median)."""
     df = sel.pick(cells.switch_bands, ["switch_trigger", "band"], ["switches"])
     present = [t for t in triggers if t in set(df.loc[df["switches"] > 0, "switch_trigger"])]
-    grid = df.set_index(["switch_trigger", "band"]).reindex(
-        pd.MultiIndex.from_product([present, BANDS], names=["switch_trigger", "band"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["switch_trigger", "band"], list(product(present, BANDS)))
     totals = grid.groupby("switch_trigger", sort=False)["switches"].sum()
     grid["share"] = _divide(grid["switches"], grid["switch_trigger"].map(totals))
     shown = sup.apply(grid, {"switches": ("share",)}, complement=["switch_trigger"])
@@ -167,9 +181,7 @@ def switch_pairs(cells: Cells, sel: Selection, sup: Suppression, triggers: list[
     pairs = pairs[pairs["switches"] > 0].sort_values(["switches", "from_channel", "to_channel"],
                                                      ascending=[False, True, True]).head(top)
     keys = list(zip(pairs["from_channel"], pairs["to_channel"], strict=True))
-    grid = df.set_index(["from_channel", "to_channel", "switch_trigger"]).reindex(
-        pd.MultiIndex.from_tuples([(f, t, g) for f, t in keys for g in triggers],
-                                  names=["from_channel", "to_channel", "switch_trigger"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["from_channel", "to_channel", "switch_trigger"], [(f, t, g) for f, t in keys for g in triggers])
     grid["pair"] = grid["from_channel"] + ">" + grid["to_channel"]
     shown = sup.apply(grid, {"switches": ()}, complement=["pair"])
     by = np.array(_counts(shown, "switches"), dtype=object).reshape(len(keys), len(triggers)).tolist()
@@ -187,9 +199,7 @@ def sla(cells: Cells, sel: Selection, sup: Suppression, channels: list[str], tar
     targets = targets.assign(_c=targets["channel"].map(rank).fillna(99), _s=targets["sla_name"].map(order).fillna(99)
                              ).sort_values(["_c", "platform", "_s"])
     keys = list(zip(targets["channel"], targets["platform"], targets["sla_name"], strict=True))
-    grid = df.set_index(["channel", "platform", "sla_name", "hour"]).reindex(pd.MultiIndex.from_tuples(
-        [(*k, h) for k in keys for h in HOURS], names=["channel", "platform", "sla_name", "hour"]), fill_value=0
-    ).reset_index()
+    grid = _on_grid(df, ["channel", "platform", "sla_name", "hour"], [(*k, h) for k in keys for h in HOURS])
     grid["attainment"] = _divide(grid["met"], grid["contacts"])
     shown = sup.apply(grid, {"contacts": ("attainment",)})
     targets["attainment"] = _divide(targets["met"], targets["contacts"])
@@ -201,9 +211,7 @@ def sla(cells: Cells, sel: Selection, sup: Suppression, channels: list[str], tar
 
 
 def _weekday_hour(df: pd.DataFrame, counts: Sequence[str]) -> pd.DataFrame:
-    return df.set_index(["weekday", "hour"]).reindex(
-        pd.MultiIndex.from_product([WEEKDAYS, HOURS], names=["weekday", "hour"]), fill_value=0).reset_index()[
-        ["weekday", "hour", *counts]]
+    return _on_grid(df, ["weekday", "hour"], list(product(WEEKDAYS, HOURS)))[["weekday", "hour", *counts]]
 
 
 def social(cells: Cells, sel: Selection, sup: Suppression, target: str = SOCIAL_TARGET) -> dict:
@@ -239,8 +247,7 @@ def shift(cells: Cells, sel: Selection, sup: Suppression, channels: list[str]) -
     """The channel mix and cost per contact by month (the view's months, partial ones marked by the page)."""
     months = list(pd.to_datetime(sorted(sel.months)))
     df = sel.pick(cells.shift, ["month", "channel"], ["contacts", "cost_gbp"])
-    grid = df.set_index(["month", "channel"]).reindex(
-        pd.MultiIndex.from_product([months, channels], names=["month", "channel"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["month", "channel"], list(product(months, channels)))
     by_month = grid.groupby("month")[["contacts", "cost_gbp"]].transform("sum")
     grid["month_contacts"] = by_month["contacts"]
     grid["share"] = _divide(grid["contacts"], grid["month_contacts"])

@@ -107,3 +107,15 @@ def test_every_views_estimate_inputs_summed_at_once_are_its_own_months_inputs() 
                 for name in ("contacts", "linked_journeys", "journeys", "switches", "unresolved", "pairs"):
                     pd.testing.assert_frame_equal(getattr(fast, name), getattr(own, name), check_exact=True)
                 assert headline_estimates(fast) == headline_estimates(own)
+
+
+def test_a_table_laid_on_its_grid_is_what_reindexing_it_gives() -> None:
+    from joinedup.report.views import _on_grid
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"channel": rng.choice(CHANNELS, 40), "hour": rng.integers(0, 24, 40),
+                       "contacts": rng.integers(0, 9, 40), "cost": rng.random(40)}).drop_duplicates(["channel", "hour"])
+    for grid in ([(c, h) for c in CHANNELS for h in range(24)], [("phone", 3), ("fax", 1)], []):
+        want = df.set_index(["channel", "hour"]).reindex(
+            pd.MultiIndex.from_tuples(grid, names=["channel", "hour"]), fill_value=0).reset_index()
+        pd.testing.assert_frame_equal(_on_grid(df, ["channel", "hour"], grid), want, check_exact=True)
