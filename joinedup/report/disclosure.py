@@ -111,7 +111,7 @@ class Suppression:
         for count, derived in counts.items():
             current = pd.Series(columns[count], index=df.index)
             values = pd.to_numeric(current, errors="coerce").astype("float64").to_numpy()
-            small = np.asarray(self.small(current), dtype=bool)
+            small = (values > 0) & (values < self.k)  # `small`, on the array
             hide = small if complement is None else self._complement(values, small, df, complement)
             values = np.where(hide, np.nan, values)
             shown = [f"{int(v):,}" if v == v else "–" for v in values.tolist()]

@@ -101,7 +101,11 @@ def _rates(df: pd.DataFrame, column: str, digits: int = 4) -> list[float | None]
 
 
 def _divide(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype("float64")
+    """a / b, NaN where b is not positive (on the arrays: it runs for most tables of every view)."""
+    denominator = b.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quotient = a.to_numpy(dtype="float64") / np.where(denominator > 0, denominator, np.nan)
+    return pd.Series(quotient, index=a.index)
 
 
 def _total(sup: Suppression, n: float) -> int | str:
