@@ -1,11 +1,14 @@
 """`build_report`: the I/O edge. Reads the published analytics file read-only (one grouped read per chart,
 joinedup.report.cells, and the headline's inputs), makes every view of the page in memory, writes <out>/index.html.
+The headline's inputs are read while the views' charts are made: the charts do not need them, and the read is
+DuckDB's (another core) while the charts are pandas'.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -21,7 +24,7 @@ from joinedup.report.labels import Labels, channel_order, meta, read_labels
 from joinedup.report.palette import cividis_scale
 from joinedup.report.periods import Period, periods
 from joinedup.report.scope import Scope, restrict
-from joinedup.report.views import Selection, view
+from joinedup.report.views import PeriodSelection, PeriodSums, view
 
 REPORT_FILE = "index.html"
 DOCS_DIR = "dbt-docs"
@@ -73,25 +76,41 @@ def page_meta(cells: Cells, labels: Labels, ps: list[Period], hours: dict[str, s
     return m
 
 
-def views(cells: Cells, inputs: EstimateInputs, labels: Labels, ps: list[Period], m: dict, sup: Suppression,
-          holidays: list[tuple]) -> dict[str, dict]:
-    """Every view (all services and each service x every period), each summed, computed and suppressed on its own,
-    with its headline, the change against the previous month or quarter, and its captions."""
+def charts(cells: Cells, labels: Labels, ps: list[Period], m: dict, sup: Suppression, holidays: list[tuple]
+           ) -> dict[str, tuple[dict, dict[str, str]]]:
+    """Every view's charts and their captions (all services and each service x every period), each summed,
+    computed and suppressed on its own. They do not need the headline estimates, so they are made while the
+    estimates' inputs are read."""
     channels = [c["code"] for c in m["channels"]]
     triggers = [t["code"] for t in m["triggers"]]
     targets = [e.code for e in labels.terms.get("sla_target", [])]
-    by_id = {p.id: p for p in ps}
-    out: dict[str, dict] = {}
+    out: dict[str, tuple[dict, dict[str, str]]] = {}
     for service in [None, *cells.services]:
         mine = cells.of_service(service)
-        service_inputs = ServiceInputs.of(inputs, service)
-        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months) for p in ps}
+        sums = PeriodSums({p.id: p.months for p in ps})
         for p in ps:
-            data = view(mine, Selection(service, p.months), sup, channels, triggers, targets)
+            data = view(mine, PeriodSelection(service, p.months, p.id, sums), sup, channels, triggers, targets)
+            out[view_key(service, p)] = (data, _captions(data, m, labels, sup, p, holidays))
+    return out
+
+
+def views(made: dict[str, tuple[dict, dict[str, str]]], services: list[str], inputs: EstimateInputs,
+          ps: list[Period], sup: Suppression) -> dict[str, dict]:
+    """Every view: its charts (`charts`), its headline with the change against the previous month or quarter, and
+    its captions."""
+    by_id = {p.id: p for p in ps}
+    months = {p.id: p.months for p in ps}
+    out: dict[str, dict] = {}
+    for service in [None, *services]:
+        service_inputs = ServiceInputs.of(inputs, service)
+        summed = service_inputs.sums(months)
+        estimates: dict[str, HeadlineEstimates] = {p.id: estimates_of(service_inputs, p.months, summed[p.id])
+                                                   for p in ps}
+        for p in ps:
+            data, captions = made[view_key(service, p)]
             previous = (estimates[p.previous], p, by_id[p.previous]) if p.previous else None
-            data["head"] = headline(estimates[p.id], sup, previous)
-            data["captions"] = _captions(data, m, labels, sup, p, holidays)
-            out[view_key(service, p)] = data
+            out[view_key(service, p)] = {**data, "head": headline(estimates[p.id], sup, previous),
+                                         "captions": captions}
     return out
 
 
@@ -108,12 +127,15 @@ def build_report(analytics: Path, out_dir: Path, dbt_docs: Path | None = None, s
         restrict(con, scope)
         cells = read_cells(con)
         labels = read_labels(con)
-        inputs = load_inputs(con)
         hours = opening_hours(con, cells.first_day, cells.last_day)
         holidays = bank_holidays(con, cells.first_day, cells.last_day)
-    ps = periods(cells.first_day, cells.last_day)
-    m = page_meta(cells, labels, ps, hours, sup)
-    text = page(ps, m, views(cells, inputs, labels, ps, m, sup, holidays), labels,
+        ps = periods(cells.first_day, cells.last_day)
+        m = page_meta(cells, labels, ps, hours, sup)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # DuckDB releases the GIL while it reads
+            reading = pool.submit(load_inputs, con)  # the only use of the connection meanwhile
+            made = charts(cells, labels, ps, m, sup, holidays)
+            inputs = reading.result()
+    text = page(ps, m, views(made, cells.services, inputs, ps, sup), labels,
                 f"{DOCS_DIR}/index.html" if dbt_docs else None, scope.describe(), sup)
     out_dir.mkdir(parents=True, exist_ok=True)
     if dbt_docs:

@@ -107,33 +107,42 @@ class Suppression:
         unknown = [c for c in [*counts, *(d for ds in counts.values() for d in ds)] if c not in df.columns]
         if unknown:
             raise KeyError(f"suppression rules name columns the table does not have: {unknown}")
-        out = df.copy()
+        columns: dict[str, object] = {c: df[c].array for c in df.columns}  # copied once, at the end
         for count, derived in counts.items():
-            small = self.small(out[count])
-            hide = small if complement is None else self._complement(out[count], small, out, complement)
-            values = pd.to_numeric(out[count], errors="coerce").astype("float64")
-            shown = [f"{int(v):,}" if v == v else "–" for v in values.mask(hide).tolist()]
-            labels = np.where(small, self.marker, np.where(hide, SECONDARY, shown)).tolist() if len(out) else []
-            out[count] = values.mask(hide)
-            out[count + LABEL_SUFFIX] = labels
+            current = pd.Series(columns[count], index=df.index)
+            values = pd.to_numeric(current, errors="coerce").astype("float64").to_numpy()
+            small = (values > 0) & (values < self.k)  # `small`, on the array
+            hide = small if complement is None else self._complement(values, small, df, complement)
+            values = np.where(hide, np.nan, values)
+            shown = [f"{int(v):,}" if v == v else "–" for v in values.tolist()]
+            labels = np.where(small, self.marker, np.where(hide, SECONDARY, shown)).tolist() if len(df) else []
+            columns[count] = values
+            columns[count + LABEL_SUFFIX] = labels
             for column in derived:
-                out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64").mask(hide)
-        return out
+                figures = pd.to_numeric(pd.Series(columns[column], index=df.index), errors="coerce").astype(
+                    "float64").to_numpy()
+                columns[column] = np.where(hide, np.nan, figures)
+        return pd.DataFrame(columns, index=df.index, copy=True)
 
     @staticmethod
-    def _complement(values: pd.Series, hide: pd.Series, df: pd.DataFrame, groups: Sequence[str]) -> pd.Series:
+    def _complement(values: np.ndarray, hide: np.ndarray, df: pd.DataFrame, groups: Sequence[str]) -> np.ndarray:
         """Rule 3: in a group with exactly one suppressed non-zero cell, also suppress its smallest other
-        non-zero cell, so the first cannot be recovered from the group's total."""
+        non-zero cell (the first of equal ones), so the first cannot be recovered from the group's total.
+        On arrays, by row position: it runs for every table of every view of the page."""
         hide = hide.copy()
         if not hide.any():
             return hide
-        numeric = pd.to_numeric(values, errors="coerce")
-        keys = [df[g] for g in groups] if groups else [pd.Series(0, index=df.index)]
-        lone = hide.groupby(keys, dropna=False).transform("sum") == 1  # rows of groups with one suppressed cell
-        candidates = numeric[lone & ~hide & (numeric > 0)]
-        if candidates.empty:
+        if not groups:
+            codes = np.zeros(len(df), dtype=np.int64)
+        elif len(groups) == 1:
+            codes = pd.factorize(df[groups[0]], use_na_sentinel=False)[0]
+        else:
+            codes = df.groupby(list(groups), sort=False, dropna=False).ngroup().to_numpy()
+        lone = np.bincount(codes[hide], minlength=codes.max() + 1)[codes] == 1  # groups with one suppressed cell
+        rows = np.flatnonzero(lone & ~hide & (values > 0))
+        if not len(rows):
             return hide
-        ckeys = [k.loc[candidates.index] for k in keys]
-        hide.loc[candidates.groupby(ckeys, dropna=False).idxmin().to_numpy()] = True
+        order = rows[np.lexsort((rows, values[rows], codes[rows]))]  # by group, then value, then position
+        first = np.r_[True, codes[order][1:] != codes[order][:-1]]
+        hide[order[first]] = True
         return hide
-

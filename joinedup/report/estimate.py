@@ -234,10 +234,12 @@ def _per_group(df: pd.DataFrame, keys: list[str], count: str, columns: int | Non
     """(distinct key rows, group x distinct-row counts) of a frame with a grp column."""
     if df.empty:
         return pd.DataFrame(columns=keys), np.zeros((GROUPS, 0))
-    codes, uniques = pd.MultiIndex.from_frame(df[keys]).factorize()
-    out = np.zeros((GROUPS, len(uniques) if columns is None else columns))
+    # numbered in order of first appearance (what factorizing the rows as a MultiIndex gives, without building it)
+    codes = df.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    out = np.zeros((GROUPS, len(first) if columns is None else columns))
     np.add.at(out, (df["grp"].to_numpy(dtype=int), codes), df[count].to_numpy(dtype=float))
-    return pd.DataFrame(list(uniques), columns=keys), out
+    return df[keys].iloc[first].reset_index(drop=True), out
 
 
 def _arrays(inputs: EstimateInputs) -> _Arrays:

@@ -10,7 +10,7 @@ charts.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from joinedup.report.disclosure import Suppression
 from joinedup.report.estimate import Coverage, Estimate, EstimateInputs, HeadlineEstimates, headline_estimates
+from joinedup.report.period_sums import sums_by_period
 from joinedup.report.periods import Period
 
 FIGURES = {  # key -> (label, what the denominator counts)
@@ -121,11 +122,14 @@ class ServiceInputs:
         unresolved = mine.unresolved.assign(_month=_month_number(mine.unresolved["month"]))[["_month", "person"]]
         return cls(inputs.channels, frames, unresolved.drop_duplicates(), dict(inputs.prior))
 
-    def select(self, months: Collection[date]) -> EstimateInputs:
-        """The inputs of the view of these months, summed over them (service and month set to placeholders)."""
-        wanted = [m.year * 12 + m.month for m in months]
+    def select(self, months: Collection[date], summed: Mapping[str, pd.DataFrame] | None = None) -> EstimateInputs:
+        """The inputs of the view of these months, summed over them (service and month set to placeholders);
+        `summed`: frames already summed over them (`sums`), by name, used where given."""
+        wanted = _month_numbers(months)
 
         def collapse(name: str) -> pd.DataFrame:
+            if summed is not None and name in summed:
+                return summed[name].assign(service="", month=date.min)
             df = self.frames[name]
             df = df[df["_month"].isin(wanted)].drop(columns="_month")
             keys = [c for c in df.columns if c not in COUNTS[name]]
@@ -136,7 +140,25 @@ class ServiceInputs:
                               collapse("switches"), unresolved.assign(service="", month=date.min), self.prior,
                               collapse("pairs"))
 
+    def sums(self, periods: Mapping[str, Collection[date]]) -> dict[str, dict[str, pd.DataFrame]]:
+        """{period id: {frame name: the frame summed over the period's months}}, for every period at once
+        (joinedup.report.period_sums): what `select` sums for each, made in one grouped pass per kind of period.
+        A frame with no row in a period is left out (`select` sums it itself)."""
+        numbers = {pid: _month_numbers(months) for pid, months in periods.items()}
+        out: dict[str, dict[str, pd.DataFrame]] = {pid: {} for pid in periods}
+        for name, df in self.frames.items():
+            keys = [c for c in df.columns if c not in ("_month", *COUNTS[name])]
+            for pid, frame in sums_by_period(df, "_month", numbers, keys, COUNTS[name], dropna=False).items():
+                out[pid][name] = frame
+        return out
 
-def estimates_of(inputs: ServiceInputs, months: Collection[date]) -> HeadlineEstimates:
-    """The headline estimates of one view (joinedup.report.estimate) from its service's inputs."""
-    return headline_estimates(inputs.select(months))
+
+def _month_numbers(months: Collection[date]) -> list[int]:
+    return [m.year * 12 + m.month for m in months]
+
+
+def estimates_of(inputs: ServiceInputs, months: Collection[date],
+                 summed: Mapping[str, pd.DataFrame] | None = None) -> HeadlineEstimates:
+    """The headline estimates of one view (joinedup.report.estimate) from its service's inputs (and its frames
+    already summed over the months, `ServiceInputs.sums`, when given)."""
+    return headline_estimates(inputs.select(months, summed))

@@ -14,15 +14,17 @@ everything else (shares, costs, codes, band labels) is a float or a string. Pure
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import product
 
 import numpy as np
 import pandas as pd
 
 from joinedup.report.cells import SWITCH_TIME_BANDS, Cells
 from joinedup.report.disclosure import LABEL_SUFFIX, Suppression
+from joinedup.report.period_sums import sums_by_period
 
 HOURS = list(range(24))
 WEEKDAYS = list(range(1, 8))  # ISO: 1 = Monday
@@ -49,6 +51,38 @@ class Selection:
         return sub.groupby(list(by), as_index=False, sort=False)[list(counts)].sum()
 
 
+class PeriodSums:
+    """One service's cells summed for every period of the page at once (joinedup.report.period_sums), per frame
+    and grouping, made the first time a view asks: a view then looks its sums up instead of selecting them."""
+
+    def __init__(self, periods: Mapping[str, Collection[date]]) -> None:
+        self._periods = {pid: list(pd.to_datetime(list(months))) for pid, months in periods.items()}
+        self._made: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[pd.DataFrame, dict]] = {}
+
+    def of(self, df: pd.DataFrame, by: Sequence[str], counts: Sequence[str]) -> dict[str, pd.DataFrame]:
+        key = (id(df), tuple(by), tuple(counts))
+        made = self._made.get(key)
+        if made is None or made[0] is not df:  # the frame itself is kept, so its id is not reused meanwhile
+            made = self._made[key] = (df, sums_by_period(df, "month", self._periods, by, counts))
+        return made[1]
+
+
+@dataclass(frozen=True)
+class PeriodSelection(Selection):
+    """The selection of one period of the page, its sums looked up in the service's PeriodSums (the same frame
+    as `Selection.pick`'s; a period with no row, or a total over no dimension, is selected as before)."""
+
+    period: str = ""
+    sums: PeriodSums | None = None
+
+    def pick(self, df: pd.DataFrame, by: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
+        if by and self.sums is not None:
+            found = self.sums.of(df, by, counts).get(self.period)
+            if found is not None:
+                return found
+        return super().pick(df, by, counts)
+
+
 def count(value: float, label: str) -> int | str:
     """A count as the page carries it: the exact number, or its suppression label."""
     return label if pd.isna(value) else int(value)
@@ -67,11 +101,31 @@ def _rates(df: pd.DataFrame, column: str, digits: int = 4) -> list[float | None]
 
 
 def _divide(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype("float64")
+    """a / b, NaN where b is not positive (on the arrays: it runs for most tables of every view)."""
+    denominator = b.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quotient = a.to_numpy(dtype="float64") / np.where(denominator > 0, denominator, np.nan)
+    return pd.Series(quotient, index=a.index)
 
 
 def _total(sup: Suppression, n: float) -> int | str:
     return sup.marker if sup.is_small(n) else int(n)
+
+
+def _on_grid(df: pd.DataFrame, keys: Sequence[str], grid: Sequence[tuple]) -> pd.DataFrame:
+    """df (one row per key) laid on every key of `grid`, in its order, with 0 where df has no row: what
+    `df.set_index(keys).reindex(pd.MultiIndex.from_tuples(grid), fill_value=0).reset_index()` gives, without
+    building either MultiIndex (a view lays a dozen tables on grids, and the page has about 190 views)."""
+    at = dict(zip(zip(*(df[k].tolist() for k in keys)), range(len(df))))
+    rows = np.array([at.get(key, -1) for key in grid], dtype=np.int64)
+    found = rows >= 0
+    out = pd.DataFrame(list(grid), columns=list(keys))
+    for column in [c for c in df.columns if c not in keys]:
+        values = df[column].to_numpy()
+        filled = np.zeros(len(rows), dtype=values.dtype)
+        filled[found] = values[rows[found]]
+        out[column] = filled
+    return out
 
 
 def sankey(cells: Cells, sel: Selection, sup: Suppression) -> dict:
@@ -99,9 +153,7 @@ def sankey(cells: Cells, sel: Selection, sup: Suppression) -> dict:
 def transitions(cells: Cells, sel: Selection, sup: Suppression, channels: list[str]) -> dict:
     """From channel x to channel: counts and each cell's share of its row, with the row totals."""
     df = sel.pick(cells.transitions, ["from_channel", "to_channel"], ["transitions"])
-    grid = df.set_index(["from_channel", "to_channel"]).reindex(
-        pd.MultiIndex.from_product([channels, channels], names=["from_channel", "to_channel"]), fill_value=0
-    ).reset_index()
+    grid = _on_grid(df, ["from_channel", "to_channel"], list(product(channels, channels)))
     grid["share"] = _divide(grid["transitions"], grid.groupby("from_channel")["transitions"].transform("sum"))
     rows = grid.groupby("from_channel", sort=False)["transitions"].sum()
     shown = sup.apply(grid, {"transitions": ("share",)}, complement=["from_channel"])
@@ -115,8 +167,7 @@ def switch_times(cells: Cells, sel: Selection, sup: Suppression, triggers: list[
     """Switches by trigger and time-to-switch band (additive counts: the bands replace a median)."""
     df = sel.pick(cells.switch_bands, ["switch_trigger", "band"], ["switches"])
     present = [t for t in triggers if t in set(df.loc[df["switches"] > 0, "switch_trigger"])]
-    grid = df.set_index(["switch_trigger", "band"]).reindex(
-        pd.MultiIndex.from_product([present, BANDS], names=["switch_trigger", "band"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["switch_trigger", "band"], list(product(present, BANDS)))
     totals = grid.groupby("switch_trigger", sort=False)["switches"].sum()
     grid["share"] = _divide(grid["switches"], grid["switch_trigger"].map(totals))
     shown = sup.apply(grid, {"switches": ("share",)}, complement=["switch_trigger"])
@@ -134,9 +185,7 @@ def switch_pairs(cells: Cells, sel: Selection, sup: Suppression, triggers: list[
     pairs = pairs[pairs["switches"] > 0].sort_values(["switches", "from_channel", "to_channel"],
                                                      ascending=[False, True, True]).head(top)
     keys = list(zip(pairs["from_channel"], pairs["to_channel"], strict=True))
-    grid = df.set_index(["from_channel", "to_channel", "switch_trigger"]).reindex(
-        pd.MultiIndex.from_tuples([(f, t, g) for f, t in keys for g in triggers],
-                                  names=["from_channel", "to_channel", "switch_trigger"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["from_channel", "to_channel", "switch_trigger"], [(f, t, g) for f, t in keys for g in triggers])
     grid["pair"] = grid["from_channel"] + ">" + grid["to_channel"]
     shown = sup.apply(grid, {"switches": ()}, complement=["pair"])
     by = np.array(_counts(shown, "switches"), dtype=object).reshape(len(keys), len(triggers)).tolist()
@@ -154,9 +203,7 @@ def sla(cells: Cells, sel: Selection, sup: Suppression, channels: list[str], tar
     targets = targets.assign(_c=targets["channel"].map(rank).fillna(99), _s=targets["sla_name"].map(order).fillna(99)
                              ).sort_values(["_c", "platform", "_s"])
     keys = list(zip(targets["channel"], targets["platform"], targets["sla_name"], strict=True))
-    grid = df.set_index(["channel", "platform", "sla_name", "hour"]).reindex(pd.MultiIndex.from_tuples(
-        [(*k, h) for k in keys for h in HOURS], names=["channel", "platform", "sla_name", "hour"]), fill_value=0
-    ).reset_index()
+    grid = _on_grid(df, ["channel", "platform", "sla_name", "hour"], [(*k, h) for k in keys for h in HOURS])
     grid["attainment"] = _divide(grid["met"], grid["contacts"])
     shown = sup.apply(grid, {"contacts": ("attainment",)})
     targets["attainment"] = _divide(targets["met"], targets["contacts"])
@@ -168,9 +215,7 @@ def sla(cells: Cells, sel: Selection, sup: Suppression, channels: list[str], tar
 
 
 def _weekday_hour(df: pd.DataFrame, counts: Sequence[str]) -> pd.DataFrame:
-    return df.set_index(["weekday", "hour"]).reindex(
-        pd.MultiIndex.from_product([WEEKDAYS, HOURS], names=["weekday", "hour"]), fill_value=0).reset_index()[
-        ["weekday", "hour", *counts]]
+    return _on_grid(df, ["weekday", "hour"], list(product(WEEKDAYS, HOURS)))[["weekday", "hour", *counts]]
 
 
 def social(cells: Cells, sel: Selection, sup: Suppression, target: str = SOCIAL_TARGET) -> dict:
@@ -206,8 +251,7 @@ def shift(cells: Cells, sel: Selection, sup: Suppression, channels: list[str]) -
     """The channel mix and cost per contact by month (the view's months, partial ones marked by the page)."""
     months = list(pd.to_datetime(sorted(sel.months)))
     df = sel.pick(cells.shift, ["month", "channel"], ["contacts", "cost_gbp"])
-    grid = df.set_index(["month", "channel"]).reindex(
-        pd.MultiIndex.from_product([months, channels], names=["month", "channel"]), fill_value=0).reset_index()
+    grid = _on_grid(df, ["month", "channel"], list(product(months, channels)))
     by_month = grid.groupby("month")[["contacts", "cost_gbp"]].transform("sum")
     grid["month_contacts"] = by_month["contacts"]
     grid["share"] = _divide(grid["contacts"], grid["month_contacts"])

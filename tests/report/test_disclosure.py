@@ -40,6 +40,12 @@ def test_a_lone_suppressed_cell_in_a_group_with_a_revealed_total_takes_its_small
     assert Suppression(5).apply(_table(), {"n": ()})["n"][2] == 12
 
 
+def test_the_neighbour_taken_is_the_first_of_equal_smallest_cells_in_its_group() -> None:
+    table = pd.DataFrame({"group": ["a", "b", "a", "b", "a", "b", "a"], "n": [3, 2, 12, 9, 12, 9, 40]})
+    out = Suppression(5).apply(table, {"n": ()}, complement=["group"])
+    assert out["n_label"].tolist() == ["<5", "<5", "suppressed", "suppressed", "12", "9", "40"]
+
+
 def test_headline_shares_are_withheld_when_either_count_is_small() -> None:
     sup = Suppression(5)
     assert sup.share(2, 100) is None and sup.share(3, 4) is None and sup.share(0, 3) is None
