@@ -23,7 +23,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from joinedup.report.scope import bind, definitions
+from joinedup.report.scope import bind, definitions, read_ordered
 
 STEPS = 4  # journey steps the Sankey follows
 SWITCH_TIME_BANDS = (  # label, upper bound in minutes: the report's time bands (switch timing, example journeys)
@@ -101,7 +101,7 @@ def _by_cell(con: duckdb.DuckDBPyConnection, mart_sql: str, journey_contacts: st
     bound = bind(mart_sql, {"contacts": cell_contacts, "journey_contacts": journey_contacts})
     columns = "cell.service as cell_service, cell.occurred_month as cell_month" + \
         (", cell.bank_holiday as cell_bank_holiday" if bank_holiday else "")
-    return _tidy(con.execute(f"select {columns}, mart.* from {cells}, lateral ({bound}) as mart").df())
+    return _tidy(read_ordered(con, f"select {columns}, mart.* from {cells}, lateral ({bound}) as mart"))
 
 
 def _by_service(con: duckdb.DuckDBPyConnection, mart_sql: str, journey_contacts: str) -> pd.DataFrame:
@@ -113,9 +113,8 @@ def _by_service(con: duckdb.DuckDBPyConnection, mart_sql: str, journey_contacts:
     bound = bind(mart_sql, {
         "contacts": "(select c.* from fct_contacts c where c.service = cell.service)",
         "journey_contacts": f"(select j.* from {journey_contacts} j where j.service = cell.service)"})
-    return _tidy(con.execute("select cell.service as cell_service, mart.occurred_month as cell_month, mart.* "
-                             f"from (select distinct service from fct_contacts) as cell, lateral ({bound}) as mart"
-                             ).df())
+    return _tidy(read_ordered(con, "select cell.service as cell_service, mart.occurred_month as cell_month, mart.* "
+                              f"from (select distinct service from fct_contacts) as cell, lateral ({bound}) as mart"))
 
 
 def _tidy(df: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +126,7 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _grouped(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    df = con.execute(sql).df()
+    df = read_ordered(con, sql)
     df["month"] = pd.to_datetime(df["month"])
     return df
 

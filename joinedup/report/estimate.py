@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from joinedup.report.scope import TRIGGER, bind, published_definitions
+from joinedup.report.scope import TRIGGER, bind, published_definitions, read_ordered
 
 GROUPS = 25  # jackknife groups of persons
 PRIOR_CONTACTS = 30.0  # weight of the whole file's linked share in a view's (see _retention)
@@ -143,13 +143,13 @@ def _group(person_key: str) -> str:
 def load_inputs(con: duckdb.DuckDBPyConnection) -> EstimateInputs:
     """Read the aggregates from the published marts (the connection may carry a report's filtered views)."""
     channels = tuple(r[0] for r in con.execute("select distinct channel from fct_contacts order by 1").fetchall())
-    contacts = con.execute(f"""
+    contacts = read_ordered(con, f"""
         select service, occurred_month as month, {_group('person_key')} as grp, channel,
                count(*) as contacts, count(*) filter (link_decision = '{LINKED}') as linked,
                count(*) filter (link_decision = '{IN_REVIEW}') as in_review
-        from fct_contacts group by all""").df()
+        from fct_contacts group by all""")
     per_channel = ", ".join(f"count(*) filter (c.channel = '{ch}') as \"{ch}\"" for ch in channels)
-    linked_journeys = con.execute(f"""
+    linked_journeys = read_ordered(con, f"""
         with compositions as (
             select any_value(j.service) as service, any_value(j.started_month) as month,
                    any_value({_group('j.person_key')}) as grp{', ' + per_channel if channels else ''}
@@ -157,19 +157,19 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> EstimateInputs:
             where c.link_decision = '{LINKED}'
             group by c.journey_id
         )
-        select *, count(*) as journeys from compositions group by all""").df()
-    journeys = con.execute(f"""
+        select *, count(*) as journeys from compositions group by all""")
+    journeys = read_ordered(con, f"""
         select service, started_month as month, {_group('person_key')} as grp, count(*) as journeys,
                count(*) filter (has_channel_switch) as switching
-        from fct_journeys group by all""").df()
-    switches = con.execute(f"""
+        from fct_journeys group by all""")
+    switches = read_ordered(con, f"""
         select service, occurred_month as month, {_group('person_key')} as grp, from_channel, to_channel,
                count(*) as switches, count(*) filter (switch_trigger = '{UNANSWERED}') as unanswered
-        from fct_channel_switches group by all""").df()
+        from fct_channel_switches group by all""")
     pairs = _pairs(con, channels)
-    unresolved = con.execute("""
+    unresolved = read_ordered(con, """
         select distinct c.service, c.occurred_month as month, hash(c.person_key) as person
-        from fct_contacts c join dim_persons p using (person_key) where not p.is_registered""").df()
+        from fct_contacts c join dim_persons p using (person_key) where not p.is_registered""")
     for df in (contacts, linked_journeys, journeys, switches, unresolved, pairs):
         df["month"] = pd.to_datetime(df["month"]).dt.date
     by = contacts.groupby("channel")[["contacts", "linked"]].sum().reindex(list(channels))
@@ -199,7 +199,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, channels: tuple[str, ...]) -> pd.Data
         join fct_journeys j on j.journey_id = a.journey_id"""
     classified = bind(published_definitions(con)[TRIGGER], {"pairs": f"({pairs_sql})"})
     between_cols = ", ".join(f'"between_{ch}"' for ch in channels)
-    return con.execute(f"""
+    return read_ordered(con, f"""
         with linked as (
             select journey_id, contact_sequence, person_key, channel, outcome, sla_target_minutes,
                    first_response_at_utc, is_sla_met, occurred_at_utc, occurred_month{', ' + cumulative}
@@ -207,7 +207,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, channels: tuple[str, ...]) -> pd.Data
         )
         select service, month, grp, from_channel, to_channel, switch_trigger = '{UNANSWERED}' as unanswered,
                {between_cols}, count(*) as pairs
-        from ({classified}) group by all""").df()
+        from ({classified}) group by all""")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,14 @@ def contact_filter(scope: Scope, date_column: str = "occurred_local_date") -> st
 
 DEFINITIONS = "mart_definitions"
 _INPUT = re.compile(r'"input:(\w+)"')
+
+
+def read_ordered(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The result of `sql` in a fixed row order (by every column). DuckDB's grouped, parallel reads return rows
+    in any order, and the page keeps the first of equal cells (the Sankey's ties, the complementary suppression
+    rule's smallest other cell), so unordered reads made one file give two pages: and two pages that hide
+    different secondary cells of one table reveal, compared, the cell both protect."""
+    return con.execute(f"select * from ({sql}) order by all").df()
 
 
 def bind(sql: str, inputs: dict[str, str]) -> str:

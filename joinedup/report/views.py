@@ -135,7 +135,9 @@ def sankey(cells: Cells, sel: Selection, sup: Suppression) -> dict:
                                            "longer_every"]).iloc[0]
     out = {}
     for kind in ("collapsed", "every"):
-        part = links[links["kind"] == kind].sort_values(["step", "journeys"], ascending=[True, False])
+        # ties in the order of their channels, whatever order the cells came in
+        part = links[links["kind"] == kind].sort_values(["step", "journeys", "source", "target"],
+                                                        ascending=[True, False, True, True])
         shown = sup.apply(part, {"journeys": ()}, complement=["step"])
         kept = shown[shown["journeys"].notna()]
         out[kind] = {

@@ -205,3 +205,24 @@ def test_analytics_file_is_not_modified_by_a_build(pipeline, tmp_path: Path) -> 
     build_report(paths.analytics, tmp_path / "all")
     build_report(paths.analytics, tmp_path / "one", scope=Scope(service="council_tax"))
     assert paths.analytics.read_bytes() == before
+
+
+def test_the_same_marts_give_the_same_page_whatever_order_their_rows_are_in(pipeline, tmp_path: Path) -> None:
+    """The page keeps the first of equal cells (Sankey ties, the complementary suppression rule), so it must not
+    depend on the order DuckDB returns rows in: two pages that hide different secondary cells of one table would,
+    compared, reveal the cell both protect. The published file is copied with every table's rows shuffled."""
+    import shutil
+
+    paths, _, _ = pipeline
+    shuffled = tmp_path / "shuffled.duckdb"
+    shutil.copyfile(paths.analytics, shuffled)
+    with duckdb.connect(str(shuffled)) as con:
+        con.execute("select setseed(0.25)")
+        tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'"
+                                            ).fetchall()]
+        for table in tables:
+            con.execute(f'create or replace table "{table}" as select * from "{table}" order by random()')
+    sup = Suppression(k=3)
+    build_report(paths.analytics, tmp_path / "published", suppression=sup)
+    build_report(shuffled, tmp_path / "shuffled", suppression=sup)
+    assert (tmp_path / "published" / "index.html").read_bytes() == (tmp_path / "shuffled" / "index.html").read_bytes()
