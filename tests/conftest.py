@@ -26,6 +26,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("SCARF_ANALYTICS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# every link step that derives its outputs for what changed also derives them whole and fails when they differ
+# (joinedup.identity.derive): each test that runs the pipeline checks the incremental derivation too
+os.environ.setdefault("JOINEDUP_LINK_AUDIT", "1")
 
 
 @pytest.fixture(scope="session")
