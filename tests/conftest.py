@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,21 +37,6 @@ def airflow_db() -> str:
     return os.environ["AIRFLOW_HOME"]
 
 
-
-
-@pytest.fixture(scope="module")
-def audited_link_step() -> Iterator[None]:
-    """For a module's own runs: every link step that derives its outputs for what changed also derives them whole
-    and fails when they differ (JOINEDUP_LINK_AUDIT, joinedup.identity.derive). The modules whose days change
-    links (review decisions, renames, late and re-delivered data, erasure) use it; the rest of the suite runs as a
-    deployment does."""
-    saved = os.environ.get("JOINEDUP_LINK_AUDIT")
-    os.environ["JOINEDUP_LINK_AUDIT"] = "1"
-    yield
-    if saved is None:
-        os.environ.pop("JOINEDUP_LINK_AUDIT", None)
-    else:
-        os.environ["JOINEDUP_LINK_AUDIT"] = saved
 
 
 @pytest.fixture(scope="session")

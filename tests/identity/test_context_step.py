@@ -24,7 +24,7 @@ from joinedup.zones import make_private, private_dir
 from linkage.settings import load_settings
 from tests.conftest import PIPELINE_KEY, REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("audited_link_step")]
+pytestmark = pytest.mark.slow
 
 KEY = PIPELINE_KEY.encode()
 CITIZENS = [  # citizen_id, given, family, dob, postcode, mobile

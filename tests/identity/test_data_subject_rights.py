@@ -25,8 +25,6 @@ from joinedup.ingest.pipeline import ingest
 from linkage.phones import to_e164
 from tests.conftest import PIPELINE_KEY
 
-pytestmark = pytest.mark.usefixtures("audited_link_step")  # erasure, then daily runs
-
 
 def _raw(lake: Path) -> list[dict[str, Any]]:
     return duckdb.sql(f"select contact_id, channel, email, phone from read_parquet('{lake}/raw/*/*/*.parquet', "

@@ -34,7 +34,7 @@ from joinedup.review.decisions import record
 from joinedup.review.queue import Store, list_queue
 from tests.conftest import PIPELINE_KEY, REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("audited_link_step")]
+pytestmark = pytest.mark.slow
 START = date(2025, 3, 3)
 FIRST_DAYS = 7  # day 1 builds these; day 2 adds the next day
 LATE_CHANNEL, LATE_DAYS = "email", 2  # its last LATE_DAYS days of day 1 land only on day 2

@@ -20,7 +20,7 @@ from joinedup.review.decisions import record, undo
 from joinedup.review.queue import Store, list_queue
 from tests.conftest import PIPELINE_KEY
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("audited_link_step")]
+pytestmark = pytest.mark.slow
 START = date(2025, 3, 3)
 FIRST_DAYS, MORE_DAYS = 7, 3
 
