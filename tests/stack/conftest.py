@@ -257,15 +257,9 @@ class PendingReference:
         return Reference(Path(got["analytics"]), got["seconds"])
 
 
-def _lowest_priority() -> None:
-    os.nice(19)
-
-
 def start_reference(plan: Plan, work: Path, batches: list[tuple[int, int]]) -> PendingReference:
     """Start the in-process run over the plan's days (one `run_pipeline` per batch of day indexes), with the
-    stack's key, in its own process, at the lowest CPU priority: it runs while the stack starts and works through
-    its days, and the stack waits mostly on its scheduler's loops, so the reference fills the idle CPU instead
-    of slowing the stack's first day (185 s beside it at normal priority, against about 100 s for the others)."""
+    stack's key, in its own process."""
     work.mkdir(parents=True, exist_ok=True)
     out, log = work / "reference.json", work / "reference.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "JOINEDUP_"))}
@@ -273,8 +267,7 @@ def start_reference(plan: Plan, work: Path, batches: list[tuple[int, int]]) -> P
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "tests.stack.reference", str(plan.sim), str(plan.config),
                                  plan.first.isoformat(), str(work / "data"), json.dumps(batches), str(out)],
-                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                preexec_fn=_lowest_priority)
+                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
     return PendingReference(proc, out, log)
 
 
